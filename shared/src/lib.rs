@@ -11,6 +11,7 @@
 
 pub mod building;
 pub mod choice;
+pub mod document;
 pub mod error;
 pub mod event;
 pub mod household;
@@ -19,6 +20,7 @@ pub mod item;
 pub mod lifecycle;
 pub mod protocol;
 pub mod region;
+pub mod report;
 pub mod role;
 pub mod settings;
 pub mod time;

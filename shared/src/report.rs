@@ -1,0 +1,202 @@
+//! 附件2 — the monthly statistics table (DESIGN §6). Pure and deterministic: the server feeds it
+//! the stored fold result of every item; nothing here reads a database or folds events.
+//!
+//! Per reporting unit and category (可燃雨棚, 突出外墙防护网), over high-rise buildings:
+//! - 总户数: households with at least one non-VOID item of the category found by the cut-off;
+//! - 楼栋总数: buildings with at least one such household;
+//! - a household is completed when every such item is CLOSED; its date is the last closing;
+//! - 本月完成: completion dates inside the period; 累计完成: completed by the cut-off;
+//! - 整改率 = 累计 / 总户数 × 100, two decimals, "—" when 总户数 is 0;
+//! - owner-claimed completions (PENDING_VERIFY) are counted apart and never in the columns.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::ItemState;
+use crate::id::{BuildingId, HouseholdId};
+use crate::item::Category;
+use crate::region::UnitCode;
+use crate::settings::ReportPeriod;
+use crate::time::Timestamp;
+
+/// One item as the report sees it: where it is and its stored fold result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportItem {
+    pub unit: UnitCode,
+    pub building: BuildingId,
+    pub high_rise: bool,
+    /// `None` for common parts: counted in the ledger, not in the household columns.
+    pub household: Option<HouseholdId>,
+    pub category: Category,
+    pub state: ItemState,
+    /// Set only when the fold counts the item completed.
+    pub completed_at: Option<Timestamp>,
+    pub found_at: Timestamp,
+}
+
+/// The five columns of one category.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryCells {
+    /// 楼栋总数(栋)
+    pub buildings: u64,
+    /// 总户数(户)
+    pub households: u64,
+    /// 本月完成户数(户)
+    pub completed_in_period: u64,
+    /// 累计完成户数(户)
+    pub completed_total: u64,
+    /// Households whose remaining items all await verification (shown apart, never counted).
+    pub pending_verify: u64,
+}
+
+impl CategoryCells {
+    /// 整改率 in hundredths of a percent, rounded half up; `None` when 总户数 is 0.
+    pub fn rate_centi(&self) -> Option<u64> {
+        (self.households > 0)
+            .then(|| (self.completed_total * 10_000 * 2 + self.households) / (self.households * 2))
+    }
+
+    /// 整改率 as printed: `"66.67"`, or `"—"`.
+    pub fn rate_text(&self) -> String {
+        match self.rate_centi() {
+            Some(c) => format!("{}.{:02}", c / 100, c % 100),
+            None => "—".into(),
+        }
+    }
+
+    fn add(&mut self, o: &CategoryCells) {
+        self.buildings += o.buildings;
+        self.households += o.households;
+        self.completed_in_period += o.completed_in_period;
+        self.completed_total += o.completed_total;
+        self.pending_verify += o.pending_verify;
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportRow {
+    pub awning: CategoryCells,
+    pub net: CategoryCells,
+}
+
+impl ReportRow {
+    pub fn cells(&self, c: Category) -> &CategoryCells {
+        match c {
+            Category::Awning => &self.awning,
+            Category::Net => &self.net,
+        }
+    }
+
+    fn cells_mut(&mut self, c: Category) -> &mut CategoryCells {
+        match c {
+            Category::Awning => &mut self.awning,
+            Category::Net => &mut self.net,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment2 {
+    pub period: ReportPeriod,
+    /// One row per requested unit, in the order given (units with no items have zero rows).
+    pub rows: Vec<(UnitCode, ReportRow)>,
+    pub total: ReportRow,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    #[error(
+        "report input must be grouped by household: household {0} appeared again after others"
+    )]
+    NotGrouped(HouseholdId),
+}
+
+/// Computes 附件2 for `units` over `items`. Items must come grouped by household (e.g. ordered by
+/// household id), which keeps memory flat over a city's million items; items of other units and
+/// of multi-storey buildings are skipped.
+pub fn attachment2(
+    units: &[UnitCode],
+    period: ReportPeriod,
+    items: impl IntoIterator<Item = ReportItem>,
+) -> Result<Attachment2, ReportError> {
+    let index: BTreeMap<&UnitCode, usize> = units.iter().enumerate().map(|(i, u)| (u, i)).collect();
+    let mut rows: Vec<ReportRow> = vec![ReportRow::default(); units.len()];
+    let mut buildings: Vec<[HashSet<BuildingId>; 2]> = vec![Default::default(); units.len()];
+    let mut seen: HashSet<HouseholdId> = HashSet::new();
+    let mut group: Vec<ReportItem> = Vec::new();
+    let mut flush = |group: &mut Vec<ReportItem>| {
+        if let Some(first) = group.first() {
+            if let Some(&u) = index.get(&first.unit) {
+                count_household(group, &period, &mut rows[u], &mut buildings[u]);
+            }
+        }
+        group.clear();
+    };
+    for item in items {
+        let Some(h) = item.household else { continue };
+        if !item.high_rise || item.found_at >= period.end {
+            continue;
+        }
+        if group.first().is_some_and(|g| g.household != Some(h)) {
+            flush(&mut group);
+        }
+        if group.is_empty() && !seen.insert(h) {
+            return Err(ReportError::NotGrouped(h));
+        }
+        group.push(item);
+    }
+    flush(&mut group);
+    let mut total = ReportRow::default();
+    for row in &rows {
+        total.awning.add(&row.awning);
+        total.net.add(&row.net);
+    }
+    Ok(Attachment2 {
+        period,
+        rows: units.iter().cloned().zip(rows).collect(),
+        total,
+    })
+}
+
+/// Adds one household's items to its unit's row, per category.
+fn count_household(
+    items: &[ReportItem],
+    period: &ReportPeriod,
+    row: &mut ReportRow,
+    buildings: &mut [HashSet<BuildingId>; 2],
+) {
+    for (ci, category) in [Category::Awning, Category::Net].into_iter().enumerate() {
+        let live: Vec<&ReportItem> = items
+            .iter()
+            .filter(|i| i.category == category && i.state != ItemState::Void)
+            .collect();
+        let Some(first) = live.first() else { continue };
+        let cells = row.cells_mut(category);
+        cells.households += 1;
+        if buildings[ci].insert(first.building) {
+            cells.buildings += 1;
+        }
+        let closed: Vec<Option<Timestamp>> = live
+            .iter()
+            .map(|i| i.completed_at.filter(|t| *t < period.end))
+            .collect();
+        if closed.iter().all(Option::is_some) {
+            let done = closed.iter().flatten().max().copied();
+            cells.completed_total += 1;
+            if done.is_some_and(|t| period.contains(t)) {
+                cells.completed_in_period += 1;
+            }
+        } else if live
+            .iter()
+            .zip(&closed)
+            .all(|(i, c)| c.is_some() || i.state == ItemState::PendingVerify)
+        {
+            cells.pending_verify += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "report_tests.rs"]
+mod tests;
