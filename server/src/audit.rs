@@ -1,0 +1,81 @@
+//! The audit trail (DESIGN §8): who created accounts, issued codes, enrolled and revoked devices,
+//! and — once the lead's modules land — who edited, exported or viewed personal data.
+//!
+//! Rows are written in the same transaction as the action they record, so an action and its
+//! audit row commit or roll back together. They hold ids and region codes, never tokens,
+//! enrollment codes, names or phone numbers.
+
+use pengwang_shared::id::AccountId;
+use pengwang_shared::time::Timestamp;
+use rusqlite::{params, Connection};
+
+/// What was done. The string forms are stored; never rename one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    AccountCreate,
+    EnrollmentCodeIssue,
+    DeviceEnroll,
+    DeviceRevoke,
+}
+
+impl Action {
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::AccountCreate => "account.create",
+            Action::EnrollmentCodeIssue => "enrollment_code.issue",
+            Action::DeviceEnroll => "device.enroll",
+            Action::DeviceRevoke => "device.revoke",
+        }
+    }
+}
+
+/// One audit row about to be written. `actor` is `None` for operator commands on the server.
+#[derive(Clone, Debug)]
+pub struct NewAudit<'a> {
+    pub at: Timestamp,
+    pub actor: Option<AccountId>,
+    pub action: Action,
+    pub target: &'a str,
+    pub detail: &'a str,
+}
+
+pub fn record(conn: &Connection, row: &NewAudit<'_>) -> Result<(), rusqlite::Error> {
+    conn.execute(
+        "INSERT INTO audit (at, account_id, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            row.at.0,
+            row.actor.map(|a| a.to_string()),
+            row.action.code(),
+            row.target,
+            row.detail
+        ],
+    )?;
+    Ok(())
+}
+
+/// A stored audit row, for listings and tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    pub at: Timestamp,
+    pub actor: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// The newest `limit` rows, newest first.
+pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<AuditRow>, rusqlite::Error> {
+    let mut stmt = conn.prepare(
+        "SELECT at, account_id, action, target, detail FROM audit ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok(AuditRow {
+            at: Timestamp(r.get(0)?),
+            actor: r.get(1)?,
+            action: r.get(2)?,
+            target: r.get(3)?,
+            detail: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}

@@ -1,0 +1,47 @@
+//! Pengwang sync server (DESIGN §5, §7): accounts and devices, region tables, and the HTTP API
+//! the phones sync with. The binary (`main.rs`) only parses the command line; everything it
+//! does is a call into this library, so tests run the same server without a socket.
+//!
+//! Reading order: [`config`] → [`db`] / [`migrations`] → [`regions`] → [`accounts`] /
+//! [`devices`] → [`state`] → [`auth`] / [`error`] → [`routes`] → [`run`].
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod campaign;
+pub mod config;
+pub mod db;
+pub mod devices;
+pub mod documents;
+pub mod error;
+pub mod migrations;
+pub mod projection;
+pub mod regions;
+pub mod routes;
+pub mod scope;
+pub mod state;
+pub mod sync;
+
+#[cfg(test)]
+mod testing;
+
+use std::future::Future;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use db::Db;
+pub use error::AppError;
+pub use state::AppState;
+
+/// Serves the API on `listener` until `shutdown` completes, then lets in-flight requests finish
+/// (a sync that has committed still gets its answer).
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    axum::serve(listener, routes::router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
