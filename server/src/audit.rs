@@ -16,6 +16,7 @@ pub enum Action {
     EnrollmentCodeIssue,
     DeviceEnroll,
     DeviceRevoke,
+    ConflictResolve,
 }
 
 impl Action {
@@ -25,6 +26,7 @@ impl Action {
             Action::EnrollmentCodeIssue => "enrollment_code.issue",
             Action::DeviceEnroll => "device.enroll",
             Action::DeviceRevoke => "device.revoke",
+            Action::ConflictResolve => "conflict.resolve",
         }
     }
 }

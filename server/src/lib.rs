@@ -17,6 +17,7 @@ pub mod error;
 pub mod migrations;
 pub mod projection;
 pub mod regions;
+pub mod resolve;
 pub mod routes;
 pub mod scope;
 pub mod state;

@@ -42,10 +42,10 @@ fn request_tracing(
 }
 
 /// ── Routes added by later modules go here ──
-/// e.g. `.merge(crate::sync::routes())` where `sync::routes() -> Router<AppState>` declares
+/// e.g. `.merge(crate::sync::routes()).merge(crate::resolve::routes())` where `sync::routes() -> Router<AppState>` declares
 /// `POST /v1/sync`. Handlers take `AuthDevice` for the caller and return `Result<_, AppError>`.
 fn feature_routes() -> Router<AppState> {
-    Router::new().merge(crate::sync::routes())
+    Router::new().merge(crate::sync::routes()).merge(crate::resolve::routes())
 }
 
 #[derive(Debug, Serialize)]

@@ -155,3 +155,32 @@ mod serde_bytes_compat {
         d.deserialize_bytes(V)
     }
 }
+
+/// POST /v1/conflicts/resolve (JSON): a supervisor's decision on one open conflict. The server
+/// writes it into the document as a change authored by that account, which reaches every device
+/// by sync.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ResolveRequest {
+    pub doc: BuildingId,
+    pub record: crate::document::RecordRef,
+    pub resolution: Resolution,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Resolution {
+    /// A field conflict: the chosen (or newly written) value.
+    Field { key: String, value: crate::document::FieldValue },
+    /// A tombstone conflict: keep the record deleted, or restore it.
+    Deleted { keep_deleted: bool },
+    /// A lifecycle fork: the state chosen among the branches'.
+    Fork { to: crate::event::ItemState },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ResolveResponse {
+    /// The document's heads after the resolution (hex).
+    pub heads: Vec<String>,
+}

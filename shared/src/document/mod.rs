@@ -247,7 +247,7 @@ fn is_deleted<D: ReadDoc>(doc: &D, obj: &ObjId) -> Result<bool, DocumentError> {
 }
 
 /// The map of one record.
-pub(crate) fn record_map<D: ReadDoc>(doc: &D, record: RecordRef) -> Result<ObjId, DocumentError> {
+pub fn record_map<D: ReadDoc>(doc: &D, record: RecordRef) -> Result<ObjId, DocumentError> {
     let (parent, key, what) = match record {
         RecordRef::Building => return map_at(doc, &ROOT, "building"),
         RecordRef::Household(id) => ("households", id.to_string(), "household"),

@@ -1,0 +1,127 @@
+//! `POST /v1/conflicts/resolve`: a supervisor (street checker or above, in scope) ends a field
+//! conflict, a tombstone conflict or a lifecycle fork. The decision is a change in the document,
+//! written with the supervisor's own actor, stored like any synced change, and sent to every
+//! device in scope by their next sync.
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{Automerge, ReadDoc};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use pengwang_shared::document::{self, DocumentError, FieldValue, RecordRef};
+use pengwang_shared::event::{Event, EventDetail, EventKind};
+use pengwang_shared::id::EventId;
+use pengwang_shared::lifecycle::fold;
+use pengwang_shared::protocol::{ResolveRequest, ResolveResponse, Resolution};
+use pengwang_shared::settings::CampaignSettings;
+
+use crate::audit::{self, Action, NewAudit};
+use crate::auth::AuthDevice;
+use crate::devices::Device;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::{campaign, documents, projection};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/v1/conflicts/resolve", post(resolve))
+}
+
+async fn resolve(State(state): State<AppState>, AuthDevice(device): AuthDevice, body: Result<Json<ResolveRequest>, JsonRejection>) -> Result<Json<ResolveResponse>, AppError> {
+    let Json(req) = body?;
+    if !device.account.role.is_street() {
+        return Err(AppError::forbidden("not_supervisor", "only a street checker or above may resolve conflicts"));
+    }
+    let worker = state.clone();
+    let heads = state.db.write(move |conn| apply(conn, &worker, &device, &req)).await?;
+    Ok(Json(ResolveResponse { heads }))
+}
+
+fn apply(conn: &mut rusqlite::Connection, state: &AppState, device: &Device, req: &ResolveRequest) -> Result<Vec<String>, AppError> {
+    let now = state.now();
+    let settings = campaign::load(conn, now)?;
+    let stored = documents::load(conn, req.doc)
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::not_found("unknown_document", format!("no building {}", req.doc)))?;
+    let building = document::read(&stored).map_err(AppError::internal)?;
+    if !device.account.scope.covers(&building.location) {
+        return Err(AppError::forbidden("out_of_scope", format!("building {} is outside this account's scope", req.doc)));
+    }
+    let mut working = stored.fork();
+    working.set_actor(documents::account_actor(device.account.id));
+    let before = working.get_heads();
+    let message = format!("resolve {} by {} ({})", req.record.path(), device.account.id, device.account.role.code());
+    working
+        .transact_with(
+            |_| CommitOptions::default().with_message(message.clone()).with_time(now.0),
+            |tx| write(tx, &stored, device, req, &settings, now),
+        )
+        .map_err(|f| resolution_error(f.error))?;
+    let tx = conn.transaction()?;
+    documents::append(&tx, req.doc, &working, &before, &building.location, Some(device.id), now.0).map_err(AppError::internal)?;
+    projection::project(&tx, &working, &settings, now.0).map_err(AppError::internal)?;
+    let target = format!("{}/{}", req.doc, req.record.path());
+    audit::record(&tx, &NewAudit { at: now, actor: Some(device.account.id), action: Action::ConflictResolve, target: &target, detail: kind(&req.resolution) })?;
+    tx.commit()?;
+    Ok(working.get_heads().iter().map(|h| h.to_string()).collect())
+}
+
+fn kind(r: &Resolution) -> &'static str {
+    match r {
+        Resolution::Field { .. } => "field",
+        Resolution::Deleted { .. } => "deleted",
+        Resolution::Fork { .. } => "fork",
+    }
+}
+
+/// Writes the decision, after checking there is a conflict of that kind to resolve.
+fn write<T: Transactable>(tx: &mut T, stored: &Automerge, device: &Device, req: &ResolveRequest, settings: &CampaignSettings, now: pengwang_shared::time::Timestamp) -> Result<(), DocumentError> {
+    let obj = document::record_map(stored, req.record)?;
+    match &req.resolution {
+        Resolution::Field { key, value } => {
+            if stored.get_all(&obj, key.as_str())?.len() < 2 {
+                return Err(DocumentError::Refused(format!("{}.{key} has no open conflict", req.record.path())));
+            }
+            document::set_field(tx, req.record, key, value.clone())
+        }
+        Resolution::Deleted { keep_deleted } => document::set_field(tx, req.record, "deleted", FieldValue::Bool(*keep_deleted)),
+        Resolution::Fork { to } => {
+            let RecordRef::Item(item) = req.record else {
+                return Err(DocumentError::Refused("a lifecycle fork belongs to an item".into()));
+            };
+            let record = document::read(stored)?.items.remove(&item).ok_or(DocumentError::NotFound { what: "item", id: item.to_string() })?;
+            let f = fold(&record.events, settings, record.deleted);
+            if !f.is_forked() {
+                return Err(DocumentError::Refused(format!("item {item} has no lifecycle fork")));
+            }
+            let event = Event {
+                id: EventId::new(),
+                kind: EventKind::Resolve,
+                to: Some(*to),
+                at: now,
+                by: device.account.id,
+                role: device.account.role,
+                device: Some(device.id),
+                note: req.note.clone(),
+                photos: vec![],
+                prev: f.fork.iter().map(|b| b.event).collect(),
+                detail: EventDetail::default(),
+            };
+            let mut events = record.events.clone();
+            events.push(event.clone());
+            let after = fold(&events, settings, record.deleted);
+            if let Some(bad) = after.invalid.iter().find(|i| i.event == event.id) {
+                return Err(DocumentError::Refused(bad.reason.clone()));
+            }
+            document::append_event(tx, item, &event)
+        }
+    }
+}
+
+fn resolution_error(e: DocumentError) -> AppError {
+    match e {
+        DocumentError::NotFound { .. } => AppError::not_found("unknown_record", e.to_string()),
+        DocumentError::Automerge(_) | DocumentError::Schema(_) => AppError::internal(e),
+        DocumentError::Invalid(_) | DocumentError::Refused(_) => AppError::conflict("cannot_resolve", e.to_string()),
+    }
+}

@@ -1,0 +1,103 @@
+//! `TestServer`: a real pengwang-server on 127.0.0.1:0 with its own temporary SQLite file,
+//! stopped when dropped.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pengwang_server::accounts::{self, NewAccount};
+use pengwang_server::{devices, AppState, Config};
+use pengwang_shared::protocol::AccountInfo;
+use pengwang_shared::role::{Role, Scope};
+use pengwang_shared::time::{FakeClock, Timestamp};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub clock: Arc<FakeClock>,
+    dir: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    /// Starts a server whose clock reads 2026-03-01 09:00 (Asia/Shanghai).
+    pub async fn start() -> anyhow::Result<TestServer> {
+        let dir = tempfile::tempdir()?;
+        Self::start_in(dir, Timestamp::parse_local("2026-03-01 09:00")?).await
+    }
+
+    pub async fn start_in(dir: TempDir, now: Timestamp) -> anyhow::Result<TestServer> {
+        let config = Config { database: dir.path().join("server.sqlite3"), ..Config::default() };
+        let clock = Arc::new(FakeClock::at(now));
+        let state = AppState::open(config, clock.clone())?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(pengwang_server::run(listener, state.clone(), async {
+            let _ = rx.await;
+        }));
+        Ok(TestServer { addr, state, clock, dir, shutdown: Some(tx), task: Some(task) })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join("server.sqlite3")
+    }
+
+    /// Creates an account directly in the server's database.
+    pub fn account(&self, name: &str, role: Role, scope: Scope) -> anyhow::Result<AccountInfo> {
+        let new = NewAccount { name: name.into(), role, scope, password: None };
+        let now = self.clock.now_ts();
+        Ok(self.state.db.with_writer(|c| accounts::create_account(c, new, now))?)
+    }
+
+    /// A one-time enrollment code for `account`.
+    pub fn enrollment_code(&self, account: &AccountInfo) -> anyhow::Result<String> {
+        let now = self.clock.now_ts();
+        Ok(self.state.db.with_writer(|c| devices::issue_code(c, account.id, 7, now))?)
+    }
+
+    /// Stops serving and hands back the data directory (to restart on the same database).
+    pub async fn stop(mut self) -> TempDir {
+        self.shutdown_now().await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    async fn shutdown_now(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// `Clock::now` without importing the trait at every call site.
+pub trait NowExt {
+    fn now_ts(&self) -> Timestamp;
+}
+
+impl NowExt for FakeClock {
+    fn now_ts(&self) -> Timestamp {
+        pengwang_shared::time::Clock::now(self)
+    }
+}
