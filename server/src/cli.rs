@@ -4,7 +4,7 @@
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use pengwang_server::accounts::{self, NewAccount};
-use pengwang_server::{devices, AppState, Config};
+use pengwang_server::{campaign, devices, projection, AppState, Config};
 use pengwang_shared::id::{AccountId, DeviceId};
 use pengwang_shared::region::{CommunityCode, StreetCode, UnitCode};
 use pengwang_shared::role::{Role, Scope};
@@ -44,6 +44,9 @@ enum Command {
     /// Manage devices.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Drop the projections (ledger, report and conflict tables) and rebuild them from the
+    /// stored documents.
+    RebuildProjections,
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,7 +140,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             println!("{}", if newly { "revoked" } else { "already revoked" });
             Ok(())
         }
+        Command::RebuildProjections => rebuild_projections(&state),
     }
+}
+
+fn rebuild_projections(state: &AppState) -> anyhow::Result<()> {
+    let now = state.now();
+    let count = state.db.with_writer(|c| -> anyhow::Result<usize> {
+        let settings = campaign::load(c, now)?;
+        Ok(projection::rebuild_all(c, &settings, now.0)?)
+    })?;
+    println!("rebuilt the projections of {count} documents");
+    Ok(())
 }
 
 fn serve(state: AppState) -> anyhow::Result<()> {

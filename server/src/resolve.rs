@@ -13,7 +13,7 @@ use pengwang_shared::document::{self, DocumentError, FieldValue, RecordRef};
 use pengwang_shared::event::{Event, EventDetail, EventKind};
 use pengwang_shared::id::EventId;
 use pengwang_shared::lifecycle::fold;
-use pengwang_shared::protocol::{ResolveRequest, ResolveResponse, Resolution};
+use pengwang_shared::protocol::{Resolution, ResolveRequest, ResolveResponse};
 use pengwang_shared::settings::CampaignSettings;
 
 use crate::audit::{self, Action, NewAudit};
@@ -27,41 +27,88 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/v1/conflicts/resolve", post(resolve))
 }
 
-async fn resolve(State(state): State<AppState>, AuthDevice(device): AuthDevice, body: Result<Json<ResolveRequest>, JsonRejection>) -> Result<Json<ResolveResponse>, AppError> {
+async fn resolve(
+    State(state): State<AppState>,
+    AuthDevice(device): AuthDevice,
+    body: Result<Json<ResolveRequest>, JsonRejection>,
+) -> Result<Json<ResolveResponse>, AppError> {
     let Json(req) = body?;
     if !device.account.role.is_street() {
-        return Err(AppError::forbidden("not_supervisor", "only a street checker or above may resolve conflicts"));
+        return Err(AppError::forbidden(
+            "not_supervisor",
+            "only a street checker or above may resolve conflicts",
+        ));
     }
     let worker = state.clone();
-    let heads = state.db.write(move |conn| apply(conn, &worker, &device, &req)).await?;
+    let heads = state
+        .db
+        .write(move |conn| apply(conn, &worker, &device, &req))
+        .await?;
     Ok(Json(ResolveResponse { heads }))
 }
 
-fn apply(conn: &mut rusqlite::Connection, state: &AppState, device: &Device, req: &ResolveRequest) -> Result<Vec<String>, AppError> {
+fn apply(
+    conn: &mut rusqlite::Connection,
+    state: &AppState,
+    device: &Device,
+    req: &ResolveRequest,
+) -> Result<Vec<String>, AppError> {
     let now = state.now();
     let settings = campaign::load(conn, now)?;
     let stored = documents::load(conn, req.doc)
         .map_err(AppError::internal)?
-        .ok_or_else(|| AppError::not_found("unknown_document", format!("no building {}", req.doc)))?;
+        .ok_or_else(|| {
+            AppError::not_found("unknown_document", format!("no building {}", req.doc))
+        })?;
     let building = document::read(&stored).map_err(AppError::internal)?;
     if !device.account.scope.covers(&building.location) {
-        return Err(AppError::forbidden("out_of_scope", format!("building {} is outside this account's scope", req.doc)));
+        return Err(AppError::forbidden(
+            "out_of_scope",
+            format!("building {} is outside this account's scope", req.doc),
+        ));
     }
     let mut working = stored.fork();
     working.set_actor(documents::account_actor(device.account.id));
     let before = working.get_heads();
-    let message = format!("resolve {} by {} ({})", req.record.path(), device.account.id, device.account.role.code());
+    let message = format!(
+        "resolve {} by {} ({})",
+        req.record.path(),
+        device.account.id,
+        device.account.role.code()
+    );
     working
         .transact_with(
-            |_| CommitOptions::default().with_message(message.clone()).with_time(now.0),
+            |_| {
+                CommitOptions::default()
+                    .with_message(message.clone())
+                    .with_time(now.0)
+            },
             |tx| write(tx, &stored, device, req, &settings, now),
         )
         .map_err(|f| resolution_error(f.error))?;
     let tx = conn.transaction()?;
-    documents::append(&tx, req.doc, &working, &before, &building.location, Some(device.id), now.0).map_err(AppError::internal)?;
+    documents::append(
+        &tx,
+        req.doc,
+        &working,
+        &before,
+        &building.location,
+        Some(device.id),
+        now.0,
+    )
+    .map_err(AppError::internal)?;
     projection::project(&tx, &working, &settings, now.0).map_err(AppError::internal)?;
     let target = format!("{}/{}", req.doc, req.record.path());
-    audit::record(&tx, &NewAudit { at: now, actor: Some(device.account.id), action: Action::ConflictResolve, target: &target, detail: kind(&req.resolution) })?;
+    audit::record(
+        &tx,
+        &NewAudit {
+            at: now,
+            actor: Some(device.account.id),
+            action: Action::ConflictResolve,
+            target: &target,
+            detail: kind(&req.resolution),
+        },
+    )?;
     tx.commit()?;
     Ok(working.get_heads().iter().map(|h| h.to_string()).collect())
 }
@@ -75,24 +122,47 @@ fn kind(r: &Resolution) -> &'static str {
 }
 
 /// Writes the decision, after checking there is a conflict of that kind to resolve.
-fn write<T: Transactable>(tx: &mut T, stored: &Automerge, device: &Device, req: &ResolveRequest, settings: &CampaignSettings, now: pengwang_shared::time::Timestamp) -> Result<(), DocumentError> {
+fn write<T: Transactable>(
+    tx: &mut T,
+    stored: &Automerge,
+    device: &Device,
+    req: &ResolveRequest,
+    settings: &CampaignSettings,
+    now: pengwang_shared::time::Timestamp,
+) -> Result<(), DocumentError> {
     let obj = document::record_map(stored, req.record)?;
     match &req.resolution {
         Resolution::Field { key, value } => {
             if stored.get_all(&obj, key.as_str())?.len() < 2 {
-                return Err(DocumentError::Refused(format!("{}.{key} has no open conflict", req.record.path())));
+                return Err(DocumentError::Refused(format!(
+                    "{}.{key} has no open conflict",
+                    req.record.path()
+                )));
             }
             document::set_field(tx, req.record, key, value.clone())
         }
-        Resolution::Deleted { keep_deleted } => document::set_field(tx, req.record, "deleted", FieldValue::Bool(*keep_deleted)),
+        Resolution::Deleted { keep_deleted } => {
+            document::set_field(tx, req.record, "deleted", FieldValue::Bool(*keep_deleted))
+        }
         Resolution::Fork { to } => {
             let RecordRef::Item(item) = req.record else {
-                return Err(DocumentError::Refused("a lifecycle fork belongs to an item".into()));
+                return Err(DocumentError::Refused(
+                    "a lifecycle fork belongs to an item".into(),
+                ));
             };
-            let record = document::read(stored)?.items.remove(&item).ok_or(DocumentError::NotFound { what: "item", id: item.to_string() })?;
+            let record =
+                document::read(stored)?
+                    .items
+                    .remove(&item)
+                    .ok_or(DocumentError::NotFound {
+                        what: "item",
+                        id: item.to_string(),
+                    })?;
             let f = fold(&record.events, settings, record.deleted);
             if !f.is_forked() {
-                return Err(DocumentError::Refused(format!("item {item} has no lifecycle fork")));
+                return Err(DocumentError::Refused(format!(
+                    "item {item} has no lifecycle fork"
+                )));
             }
             let event = Event {
                 id: EventId::new(),
@@ -122,6 +192,8 @@ fn resolution_error(e: DocumentError) -> AppError {
     match e {
         DocumentError::NotFound { .. } => AppError::not_found("unknown_record", e.to_string()),
         DocumentError::Automerge(_) | DocumentError::Schema(_) => AppError::internal(e),
-        DocumentError::Invalid(_) | DocumentError::Refused(_) => AppError::conflict("cannot_resolve", e.to_string()),
+        DocumentError::Invalid(_) | DocumentError::Refused(_) => {
+            AppError::conflict("cannot_resolve", e.to_string())
+        }
     }
 }

@@ -45,7 +45,9 @@ fn request_tracing(
 /// e.g. `.merge(crate::sync::routes()).merge(crate::resolve::routes())` where `sync::routes() -> Router<AppState>` declares
 /// `POST /v1/sync`. Handlers take `AuthDevice` for the caller and return `Result<_, AppError>`.
 fn feature_routes() -> Router<AppState> {
-    Router::new().merge(crate::sync::routes()).merge(crate::resolve::routes())
+    Router::new()
+        .merge(crate::sync::routes())
+        .merge(crate::resolve::routes())
 }
 
 #[derive(Debug, Serialize)]

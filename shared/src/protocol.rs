@@ -172,7 +172,10 @@ pub struct ResolveRequest {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Resolution {
     /// A field conflict: the chosen (or newly written) value.
-    Field { key: String, value: crate::document::FieldValue },
+    Field {
+        key: String,
+        value: crate::document::FieldValue,
+    },
     /// A tombstone conflict: keep the record deleted, or restore it.
     Deleted { keep_deleted: bool },
     /// A lifecycle fork: the state chosen among the branches'.

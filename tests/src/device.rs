@@ -28,8 +28,16 @@ impl TestDevice {
         let device = Device::open(&dir.path().join("device.sqlite3"), clock.clone())?;
         let proxy = Proxy::start(server.addr).await?;
         let code = server.enrollment_code(account)?;
-        device.enroll(&proxy.url(), &code, &format!("{}的手机", account.name)).await?;
-        Ok(TestDevice { device, account: account.clone(), clock, proxy, _dir: dir })
+        device
+            .enroll(&proxy.url(), &code, &format!("{}的手机", account.name))
+            .await?;
+        Ok(TestDevice {
+            device,
+            account: account.clone(),
+            clock,
+            proxy,
+            _dir: dir,
+        })
     }
 
     pub fn go_offline(&self) {
@@ -47,7 +55,8 @@ impl TestDevice {
 
     /// Sets the phone's clock to a Shanghai wall-clock time.
     pub fn at(&self, local: &str) {
-        self.clock.set(Timestamp::parse_local(local).expect("valid local time"));
+        self.clock
+            .set(Timestamp::parse_local(local).expect("valid local time"));
     }
 }
 

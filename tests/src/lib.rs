@@ -5,8 +5,10 @@
 //! the `demo` binary (the README's first command) and the `bench` binary all build on it.
 
 pub mod device;
+pub mod field;
 pub mod proxy;
 pub mod server;
+pub mod simulation;
 
 pub use device::TestDevice;
 pub use proxy::{Link, Proxy};

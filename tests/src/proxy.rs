@@ -64,7 +64,11 @@ fn mode(link: &AtomicU8) -> Link {
     }
 }
 
-async fn relay(mut client: TcpStream, upstream: SocketAddr, link: Arc<AtomicU8>) -> std::io::Result<()> {
+async fn relay(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    link: Arc<AtomicU8>,
+) -> std::io::Result<()> {
     if mode(&link) == Link::Offline {
         return Ok(()); // dropped: the phone sees the connection close at once
     }

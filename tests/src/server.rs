@@ -30,7 +30,10 @@ impl TestServer {
     }
 
     pub async fn start_in(dir: TempDir, now: Timestamp) -> anyhow::Result<TestServer> {
-        let config = Config { database: dir.path().join("server.sqlite3"), ..Config::default() };
+        let config = Config {
+            database: dir.path().join("server.sqlite3"),
+            ..Config::default()
+        };
         let clock = Arc::new(FakeClock::at(now));
         let state = AppState::open(config, clock.clone())?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -39,7 +42,14 @@ impl TestServer {
         let task = tokio::spawn(pengwang_server::run(listener, state.clone(), async {
             let _ = rx.await;
         }));
-        Ok(TestServer { addr, state, clock, dir, shutdown: Some(tx), task: Some(task) })
+        Ok(TestServer {
+            addr,
+            state,
+            clock,
+            dir,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
     }
 
     pub fn url(&self) -> String {
@@ -52,15 +62,26 @@ impl TestServer {
 
     /// Creates an account directly in the server's database.
     pub fn account(&self, name: &str, role: Role, scope: Scope) -> anyhow::Result<AccountInfo> {
-        let new = NewAccount { name: name.into(), role, scope, password: None };
+        let new = NewAccount {
+            name: name.into(),
+            role,
+            scope,
+            password: None,
+        };
         let now = self.clock.now_ts();
-        Ok(self.state.db.with_writer(|c| accounts::create_account(c, new, now))?)
+        Ok(self
+            .state
+            .db
+            .with_writer(|c| accounts::create_account(c, new, now))?)
     }
 
     /// A one-time enrollment code for `account`.
     pub fn enrollment_code(&self, account: &AccountInfo) -> anyhow::Result<String> {
         let now = self.clock.now_ts();
-        Ok(self.state.db.with_writer(|c| devices::issue_code(c, account.id, 7, now))?)
+        Ok(self
+            .state
+            .db
+            .with_writer(|c| devices::issue_code(c, account.id, 7, now))?)
     }
 
     /// Stops serving and hands back the data directory (to restart on the same database).

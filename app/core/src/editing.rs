@@ -1,0 +1,304 @@
+//! Editing buildings on the phone. Every user action is one automerge commit (with a message and
+//! the device time) written through [`Device::edit`]'s single path, and persisted as one chunk
+//! plus an outbox bump in one transaction before it returns.
+//!
+//! The phone refuses what the server would refuse or the fold would mark invalid: writes outside
+//! the account's scope, lifecycle steps that are not legal (the fold's own reason is shown), and
+//! deletions the design does not allow.
+
+use automerge::transaction::CommitOptions;
+use automerge::AutoCommit;
+use pengwang_shared::document::{self, read, DocumentError, FieldValue, RecordRef};
+use pengwang_shared::event::{Event, EventDetail, EventKind, ItemState};
+use pengwang_shared::id::{BuildingId, EventId, HouseholdId, ItemId, PhotoHash};
+use pengwang_shared::item::Category;
+use pengwang_shared::lifecycle::fold;
+use pengwang_shared::role::Location;
+use pengwang_shared::time::Timestamp;
+use tracing::instrument;
+
+use crate::deletion::check_delete;
+use crate::device::Device;
+use crate::enrollment::Enrollment;
+use crate::error::CoreError;
+
+/// A lifecycle step asked for by the user. Who, when, on which device and after which events
+/// are filled in by the device.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRequest {
+    pub kind: EventKind,
+    /// The chosen state of a resolution ([`EventKind::Resolve`]); `None` otherwise.
+    pub to: Option<ItemState>,
+    pub note: String,
+    pub photos: Vec<PhotoHash>,
+    pub detail: EventDetail,
+}
+
+/// Whether a write starts a new document or changes an existing one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    New,
+    Existing,
+}
+
+impl Device {
+    /// The one place a write is applied: runs `f`, commits it as one change with `message` and
+    /// the device time, and persists the change and the outbox bump in one transaction. Public
+    /// so tests can craft raw documents; the app uses the typed methods below.
+    pub fn edit(
+        &self,
+        b: BuildingId,
+        message: &str,
+        f: impl FnOnce(&mut AutoCommit) -> Result<(), DocumentError>,
+    ) -> Result<(), CoreError> {
+        self.write(b, message, Target::Existing, |doc, _, _| Ok(f(doc)?))
+    }
+
+    /// Records a new building, within the account's scope.
+    pub fn create_building(
+        &self,
+        location: Location,
+        fields: &[(&str, FieldValue)],
+    ) -> Result<BuildingId, CoreError> {
+        let scope = self.enrolled()?.account.scope;
+        if !scope.covers(&location) {
+            return Err(CoreError::NotAllowed(format!(
+                "estate {:?} in community {} is outside your scope ({})",
+                location.estate,
+                location.community,
+                scope.describe()
+            )));
+        }
+        let id = BuildingId::new();
+        self.write(id, "create building", Target::New, |doc, me, _| {
+            Ok(document::create_building(
+                doc,
+                id,
+                &location,
+                me.account.id,
+                fields,
+            )?)
+        })?;
+        Ok(id)
+    }
+
+    pub fn add_household(
+        &self,
+        b: BuildingId,
+        fields: &[(&str, FieldValue)],
+    ) -> Result<HouseholdId, CoreError> {
+        let id = HouseholdId::new();
+        self.write(
+            b,
+            &format!("add household {id}"),
+            Target::Existing,
+            |doc, me, _| Ok(document::add_household(doc, id, me.account.id, fields)?),
+        )?;
+        Ok(id)
+    }
+
+    /// Writes one field of one record (never a whole record: concurrent edits of other fields
+    /// merge, and concurrent edits of this one surface as a conflict).
+    pub fn set_field(
+        &self,
+        b: BuildingId,
+        record: RecordRef,
+        key: &str,
+        value: FieldValue,
+    ) -> Result<(), CoreError> {
+        self.write(
+            b,
+            &format!("set {}.{key}", record.path()),
+            Target::Existing,
+            |doc, _, _| Ok(document::set_field(doc, record, key, value)?),
+        )
+    }
+
+    /// Records a hazard item with its creation event (→ IDENTIFIED).
+    pub fn add_item(
+        &self,
+        b: BuildingId,
+        category: Category,
+        household: Option<HouseholdId>,
+        fields: &[(&str, FieldValue)],
+        before_photos: Vec<PhotoHash>,
+        note: &str,
+    ) -> Result<ItemId, CoreError> {
+        let id = ItemId::new();
+        let settings = self.settings();
+        let request = EventRequest {
+            kind: EventKind::Create,
+            to: None,
+            note: note.to_owned(),
+            photos: before_photos,
+            detail: EventDetail::default(),
+        };
+        self.write(
+            b,
+            &format!("add item {id}"),
+            Target::Existing,
+            |doc, me, now| {
+                let create = new_event(EventId::new(), me, request, Vec::new(), now);
+                refuse_invalid(&[], &create, &settings)?;
+                Ok(document::add_item(
+                    doc, id, category, household, fields, &create,
+                )?)
+            },
+        )?;
+        Ok(id)
+    }
+
+    /// Appends a lifecycle event after the item's current head events. Refused before anything
+    /// is written when the fold would mark it invalid, with the fold's reason.
+    pub fn record_event(
+        &self,
+        b: BuildingId,
+        item: ItemId,
+        req: EventRequest,
+    ) -> Result<EventId, CoreError> {
+        let id = EventId::new();
+        let settings = self.settings();
+        let message = format!("{} item {item}", req.kind.code());
+        self.write(b, &message, Target::Existing, |doc, me, now| {
+            let building = read(&*doc)?;
+            let record = building
+                .items
+                .get(&item)
+                .ok_or_else(|| CoreError::NotFound {
+                    what: "item",
+                    id: item.to_string(),
+                })?;
+            if record.deleted {
+                return Err(CoreError::NotAllowed(format!(
+                    "item {item} is deleted; it can no longer change"
+                )));
+            }
+            let event = new_event(id, me, req, head_events(&record.events), now);
+            refuse_invalid(&record.events, &event, &settings)?;
+            Ok(document::append_event(doc, item, &event)?)
+        })?;
+        Ok(id)
+    }
+
+    /// Marks a household or item deleted (a tombstone). Only its creator may; an item only while
+    /// it has nothing but its creation event, a household only once it has no live items.
+    pub fn delete(&self, b: BuildingId, record: RecordRef) -> Result<(), CoreError> {
+        self.write(
+            b,
+            &format!("delete {}", record.path()),
+            Target::Existing,
+            |doc, me, _| {
+                check_delete(&read(&*doc)?, record, me.account.id)?;
+                Ok(document::delete(doc, record)?)
+            },
+        )
+    }
+
+    /// Applies `f` to the document, commits, persists. See [`Device::edit`].
+    #[instrument(skip_all, fields(building = %b), err)]
+    fn write(
+        &self,
+        b: BuildingId,
+        message: &str,
+        target: Target,
+        f: impl FnOnce(&mut AutoCommit, &Enrollment, Timestamp) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError> {
+        let me = self.enrolled()?;
+        if !me.account.role.can_write() {
+            return Err(CoreError::NotAllowed(format!(
+                "a {} account is read-only",
+                me.account.role.label()
+            )));
+        }
+        let mut docs = self.docs();
+        let mut store = self.store();
+        if target == Target::New {
+            if docs.contains_key(&b) || store.doc_bytes(b)?.is_some() {
+                return Err(CoreError::NotAllowed(format!(
+                    "building {b} already exists on this device"
+                )));
+            }
+            docs.insert(b, AutoCommit::new().with_actor(me.actor()));
+        }
+        let now = self.now();
+        let doc = self.cached(&mut docs, &store, b)?;
+        let before = doc.get_heads();
+        if let Err(e) = f(doc, &me, now) {
+            doc.rollback();
+            let stale = doc.get_heads() != before;
+            if stale || target == Target::New {
+                docs.remove(&b);
+            }
+            return Err(e);
+        }
+        doc.commit_with(
+            CommitOptions::default()
+                .with_message(message)
+                .with_time(now.0),
+        );
+        if doc.get_heads() == before {
+            if target == Target::New {
+                docs.remove(&b);
+            }
+            return Ok(());
+        }
+        let chunk = doc.save_after(&before);
+        if let Err(e) = store.save_edit(b, &chunk, now) {
+            docs.remove(&b);
+            return Err(e);
+        }
+        self.compact_if_due(&mut docs, &mut store, b);
+        Ok(())
+    }
+}
+
+fn new_event(
+    id: EventId,
+    me: &Enrollment,
+    req: EventRequest,
+    prev: Vec<EventId>,
+    at: Timestamp,
+) -> Event {
+    Event {
+        id,
+        kind: req.kind,
+        to: req.to,
+        at,
+        by: me.account.id,
+        role: me.account.role,
+        device: Some(me.device_id),
+        note: req.note,
+        photos: req.photos,
+        prev,
+        detail: req.detail,
+    }
+}
+
+/// The item's latest events: those no other event names in its `prev`. Sorted.
+pub(crate) fn head_events(events: &[Event]) -> Vec<EventId> {
+    let named: std::collections::HashSet<EventId> =
+        events.iter().flat_map(|e| e.prev.iter().copied()).collect();
+    let mut heads: Vec<EventId> = events
+        .iter()
+        .map(|e| e.id)
+        .filter(|id| !named.contains(id))
+        .collect();
+    heads.sort();
+    heads
+}
+
+/// Folds the item's events with `event` added; refuses with the fold's reason if `event` is
+/// not a legal step.
+fn refuse_invalid(
+    events: &[Event],
+    event: &Event,
+    settings: &pengwang_shared::settings::CampaignSettings,
+) -> Result<(), CoreError> {
+    let mut all = events.to_vec();
+    all.push(event.clone());
+    let folded = fold(&all, settings, false);
+    match folded.invalid.into_iter().find(|i| i.event == event.id) {
+        Some(invalid) => Err(CoreError::NotAllowed(invalid.reason)),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,103 @@
+//! The sync client: one HTTP round trip per batch of documents (DESIGN §7).
+//!
+//! A round posts, for each document in the outbox (and each that still differs from the server),
+//! the raw changes after the persisted shared heads plus an automerge sync message, and applies
+//! the server's per-document replies. Each applied reply is persisted in one transaction; the
+//! feed cursor and settings once the whole round is applied.
+//!
+//! In-memory sync states live only as long as one successful call. Any transport failure ends
+//! the call and drops them: the next attempt starts again from the persisted states, because a
+//! reused `State` after a lost message loops or falsely reports "done" (automerge #772, #1284).
+//! Nothing of a failed round is persisted, and retrying is always safe (changes are
+//! content-addressed, the server ignores duplicates).
+
+mod exchange;
+mod round;
+
+use pengwang_shared::id::BuildingId;
+use pengwang_shared::protocol::{ApiError, SyncResponse, SYNC_CONTENT_TYPE};
+use tracing::instrument;
+
+use crate::device::Device;
+use crate::error::CoreError;
+use crate::transport;
+
+pub(crate) use round::Session;
+
+/// Documents per request at most.
+pub(crate) const MAX_DOCS_PER_REQUEST: usize = 100;
+/// Round trips per sync at most (a stuck document must not keep the phone busy).
+pub(crate) const MAX_ROUNDS: u32 = 20;
+
+/// What one [`Device::sync`] did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SyncReport {
+    /// HTTP round trips made.
+    pub rounds: u32,
+    /// Request body bytes sent, summed over rounds.
+    pub bytes_up: u64,
+    /// Response body bytes received, summed over rounds.
+    pub bytes_down: u64,
+    /// Documents pushed, summed over rounds.
+    pub docs_sent: usize,
+    /// Replies that changed a local document (new or updated), summed over rounds.
+    pub docs_received: usize,
+    /// Documents the server refused, with its reason. They stay in the outbox.
+    pub refused: Vec<(BuildingId, ApiError)>,
+    /// Open conflicts in this account's scope, as of the last response.
+    pub open_conflicts: u32,
+}
+
+impl Device {
+    /// Syncs with the server until every document matches it (or [`MAX_ROUNDS`]). A sync with an
+    /// empty outbox still makes one round, to receive documents changed elsewhere.
+    #[instrument(skip_all, fields(rounds, docs_sent, docs_received, refused), err)]
+    pub async fn sync(&self) -> Result<SyncReport, CoreError> {
+        let _one_at_a_time = self.sync_lock().lock().await;
+        let me = self.enrolled()?;
+        let url = self.server_url().ok_or(CoreError::NotEnrolled)?;
+        let mut session = Session::default();
+        let mut report = SyncReport::default();
+        let mut more = false;
+        while report.rounds < MAX_ROUNDS {
+            let (round, s) = self.blocking(move |d| d.build_round(session)).await?;
+            session = s;
+            if report.rounds > 0 && round.sent.is_empty() && !more {
+                break;
+            }
+            report.rounds += 1;
+            report.bytes_up += round.body.len() as u64;
+            report.docs_sent += round.sent.len();
+            let answer = transport::post(
+                self.http(),
+                &url,
+                "/v1/sync",
+                Some(&me.token),
+                SYNC_CONTENT_TYPE,
+                round.body,
+            )
+            .await?;
+            report.bytes_down += answer.len() as u64;
+            let response: SyncResponse = postcard::from_bytes(&answer)
+                .map_err(|e| transport::undecodable("sync answer", e))?;
+            more = response.more;
+            report.open_conflicts = response.open_conflicts;
+            let sent = round.sent;
+            let (applied, s) = self
+                .blocking(move |d| d.apply_round(session, sent, response))
+                .await?;
+            session = s;
+            report.docs_received += applied.received;
+            report.refused.extend(applied.refused);
+            if !more && !round.deferred && !session.has_differing() {
+                break;
+            }
+        }
+        let span = tracing::Span::current();
+        span.record("rounds", report.rounds);
+        span.record("docs_sent", report.docs_sent);
+        span.record("docs_received", report.docs_received);
+        span.record("refused", report.refused.len());
+        Ok(report)
+    }
+}

@@ -1,0 +1,559 @@
+//! The read API over hand-seeded projections: ledger drill-down, 附件2 (JSON and CSV),
+//! conflicts and duplicates, each limited by the caller's scope.
+//!
+//! The tiny city (campaign 2026, 附件2 for 2026-06 covers 2026-05-26 … 2026-06-25):
+//! - 渝中区 500103, 七星岗街道 500103001 / 华一坡社区 500103001003:
+//!   - b1 金汤小区 1栋 (high-rise): h1 (1单元 101, 张三 13812341234) with i1 awning CLOSED 06-10,
+//!     i2 net NOTIFIED, i7 awning VOID; h2 (1单元 102) with i3 awning CLOSED 05-01.
+//!   - b3 金汤小区 3栋 (multi-storey): i6 awning IDENTIFIED on common parts.
+//!   - b5 金汤小区 "1 栋" (high-rise, a duplicate of b1): h5 (1单元 101).
+//! - 渝中区, 解放碑街道 500103003 / 民生路社区 500103003013: b2 (high-rise), h3 with
+//!   i4 awning PENDING_VERIFY.
+//! - 大渡口区 500104, 新山村街道 500104001 / 平安社区 500104001001: b4 (high-rise), h4 with
+//!   i5 net CLOSED 06-20.
+//! - One open conflict in b1: h1's owner_phone written concurrently by the street checker's
+//!   phone and an unknown actor.
+#![allow(clippy::unwrap_used)]
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use pengwang_server::accounts::{self, NewAccount};
+use pengwang_server::{devices, AppState, Config};
+use pengwang_shared::protocol::PROTOCOL_HEADER;
+use pengwang_shared::region::{StreetCode, UnitCode};
+use pengwang_shared::role::{Role, Scope};
+use pengwang_shared::time::{Clock, FakeClock, Timestamp};
+use rusqlite::params;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+struct TestApp {
+    _dir: tempfile::TempDir,
+    state: AppState,
+    clock: Arc<FakeClock>,
+}
+
+struct Response {
+    status: StatusCode,
+    headers: HeaderMap,
+    bytes: Vec<u8>,
+}
+
+impl Response {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
+    }
+}
+
+fn id(tag: &str) -> String {
+    format!("00000000-0000-0000-0000-{tag:0>12}")
+}
+
+fn t(local: &str) -> i64 {
+    Timestamp::parse_local(local).unwrap().0
+}
+
+impl TestApp {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            database: dir.path().join("server.sqlite3"),
+            ..Config::default()
+        };
+        let clock = Arc::new(FakeClock::at(
+            Timestamp::parse_local("2026-06-26 10:00").unwrap(),
+        ));
+        let state = AppState::open(config, clock.clone()).unwrap();
+        TestApp {
+            _dir: dir,
+            state,
+            clock,
+        }
+    }
+
+    /// Creates an account, enrolls a phone for it and returns (token, device id).
+    async fn login(&self, name: &str, role: Role, scope: Scope) -> (String, String) {
+        let now = self.clock.now();
+        let new = NewAccount {
+            name: name.into(),
+            role,
+            scope,
+            password: None,
+        };
+        let code = self
+            .state
+            .db
+            .with_writer(|c| {
+                let info = accounts::create_account(c, new, now).unwrap();
+                devices::issue_code(c, info.id, 7, now)
+            })
+            .unwrap();
+        let body = json!({ "code": code, "device_name": "测试手机" });
+        let r = self
+            .send(Method::POST, "/v1/enroll", None, Some(body))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let v = r.json();
+        (
+            v["token"].as_str().unwrap().to_owned(),
+            v["device_id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(PROTOCOL_HEADER, "1");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(v) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        let router = pengwang_server::routes::router(self.state.clone());
+        let response = router.oneshot(req.body(body).unwrap()).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        Response {
+            status,
+            headers,
+            bytes,
+        }
+    }
+
+    async fn get(&self, uri: &str, token: &str) -> Response {
+        self.send(Method::GET, uri, Some(token), None).await
+    }
+
+    /// Seeds the tiny city described at the top of this file. `phone_actor` wrote one side of
+    /// the conflict.
+    fn seed(&self, phone_actor: &str) {
+        self.state
+            .db
+            .with_writer(|c| -> rusqlite::Result<()> {
+                let building = |tag: &str, street: &str, community: &str, estate: &str, number: &str, norm: &str, high: bool| {
+                    let unit = &street[..6];
+                    c.execute(
+                        "INSERT INTO p_building (id, unit_code, district_code, street_code, community_code, estate, estate_norm,
+                                                 number, number_norm, address, high_rise, needs_height_check, fields_json)
+                         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, 0, '{}')",
+                        params![id(tag), unit, street, community, estate, number, norm, format!("{estate}{number}"), high],
+                    )
+                };
+                building("b1", "500103001", "500103001003", "金汤小区", "1栋", "1栋", true)?;
+                building("b3", "500103001", "500103001003", "金汤小区", "3栋", "3栋", false)?;
+                building("b5", "500103001", "500103001003", "金汤小区", "1 栋", "1栋", true)?;
+                building("b2", "500103003", "500103003013", "民生路小区", "2栋", "2栋", true)?;
+                building("b4", "500104001", "500104001001", "平安小区", "4栋", "4栋", true)?;
+                let household = |tag: &str, b: &str, street: &str, room: &str, fields: Value| {
+                    c.execute(
+                        "INSERT INTO p_household (id, building_id, unit_code, street_code, stair_unit, floor, room, room_norm, deleted, fields_json)
+                         VALUES (?1, ?2, ?3, ?4, '1', 1, ?5, ?5, 0, ?6)",
+                        params![id(tag), id(b), &street[..6], street, room, fields.to_string()],
+                    )
+                };
+                let owner = json!({ "owner_name": "张三", "owner_phone": "13812341234", "room": "101" });
+                household("h1", "b1", "500103001", "101", owner.clone())?;
+                household("h2", "b1", "500103001", "102", json!({}))?;
+                household("h5", "b5", "500103001", "101", json!({ "owner_name": "王五" }))?;
+                household("h3", "b2", "500103003", "201", json!({}))?;
+                household("h4", "b4", "500104001", "401", json!({}))?;
+                let found = t("2026-04-01 09:00");
+                let item = |tag: &str, b: &str, h: Option<&str>, community: &str, cat: &str, state: &str, done: Option<&str>, high: bool| {
+                    c.execute(
+                        "INSERT INTO p_item (id, building_id, household_id, unit_code, street_code, community_code, category, state,
+                                             completed_at, found_at, high_rise, persuasion_count, forked, invalid_events, deleted, fields_json)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, 0, 0, 0, '{\"position\":\"window\"}')",
+                        params![id(tag), id(b), h.map(id), &community[..6], &community[..9], community, cat, state, done.map(t), found, high],
+                    )
+                };
+                item("i1", "b1", Some("h1"), "500103001003", "awning", "closed", Some("2026-06-10 10:00"), true)?;
+                item("i2", "b1", Some("h1"), "500103001003", "net", "notified", None, true)?;
+                item("i7", "b1", Some("h1"), "500103001003", "awning", "void", None, true)?;
+                item("i3", "b1", Some("h2"), "500103001003", "awning", "closed", Some("2026-05-01 10:00"), true)?;
+                item("i6", "b3", None, "500103001003", "awning", "identified", None, false)?;
+                item("i4", "b2", Some("h3"), "500103003013", "awning", "pending_verify", None, true)?;
+                item("i5", "b4", Some("h4"), "500104001001", "net", "closed", Some("2026-06-20 10:00"), true)?;
+                for (ev, kind, to, at) in [("e1", "create", "identified", "2026-04-01 09:00"), ("e2", "close", "closed", "2026-06-10 10:00")] {
+                    c.execute(
+                        "INSERT INTO p_event (id, item_id, building_id, kind, to_state, at, by_account, role, note, photos, prev)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'street_checker', '', '', '')",
+                        params![id(ev), id("i1"), id("b1"), kind, to, t(at), id("a1")],
+                    )?;
+                }
+                c.execute(
+                    "INSERT INTO doc (doc_id, unit_code, street_code, community_code, estate_norm, heads, feed_seq, created_at, updated_at)
+                     VALUES (?1, '500103', '500103001', '500103001003', '金汤小区', x'', 1, 0, 0)",
+                    [id("b1")],
+                )?;
+                let write = |actor: &str, value: &str| json!({ "key": "owner_phone", "value": value, "actor": actor, "time": 1, "message": null });
+                let detail = json!({
+                    "kind": "field", "record": { "household": id("h1") }, "key": "owner_phone",
+                    "writes": [write(phone_actor, "13812341234"), write("ffee", "13900001111")],
+                });
+                c.execute(
+                    "INSERT INTO p_conflict (doc_id, key, kind, record, detail_json, first_seen) VALUES (?1, ?2, 'field', ?3, ?4, ?5)",
+                    params![id("b1"), format!("households/{}/owner_phone", id("h1")), format!("households/{}", id("h1")), detail.to_string(), t("2026-06-01 08:00")],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+    }
+}
+
+fn street_checker() -> Scope {
+    Scope::Street {
+        street: StreetCode::parse("500103001").unwrap(),
+    }
+}
+
+fn unit_lead() -> Scope {
+    Scope::Unit {
+        unit: UnitCode::parse("500103").unwrap(),
+    }
+}
+
+/// A city app, a 渝中区 lead and a 七星岗 checker, over the seeded city.
+async fn seeded() -> (TestApp, String, String, String) {
+    let app = TestApp::new();
+    let (city, _) = app.login("市专班", Role::City, Scope::City).await;
+    let (lead, _) = app.login("渝中区专班", Role::UnitLead, unit_lead()).await;
+    let (checker, device) = app
+        .login("李四", Role::StreetChecker, street_checker())
+        .await;
+    app.seed(&device.replace('-', ""));
+    (app, city, lead, checker)
+}
+
+fn unit_named<'a>(units: &'a Value, code: &str) -> &'a Value {
+    units
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["code"] == code)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_city_ledger_totals_every_unit_and_a_street_checker_sees_only_its_street() {
+    let (app, city, _, checker) = seeded().await;
+    let r = app.get("/v1/ledger", &city).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v = r.json();
+    assert_eq!(v["units"].as_array().unwrap().len(), 41);
+    assert_eq!(
+        unit_named(&v["units"], "500103"),
+        &json!({
+            "code": "500103", "name": "渝中区",
+            "buildings_high_rise": 3, "buildings_multi_storey": 1, "households_with_hazards": 3,
+            "items": { "closed": 2, "identified": 1, "notified": 1, "pending_verify": 1, "void": 1 },
+            "open_conflicts": 1,
+        })
+    );
+    assert_eq!(
+        unit_named(&v["units"], "500104")["items"],
+        json!({ "closed": 1 })
+    );
+
+    let v = app.get("/v1/ledger", &checker).await.json();
+    assert_eq!(
+        v["units"],
+        json!([{
+            "code": "500103", "name": "渝中区",
+            "buildings_high_rise": 2, "buildings_multi_storey": 1, "households_with_hazards": 2,
+            "items": { "closed": 2, "identified": 1, "notified": 1, "void": 1 },
+            "open_conflicts": 1,
+        }])
+    );
+    let v = app.get("/v1/ledger/units/500103", &checker).await.json();
+    let streets = v["streets"].as_array().unwrap();
+    assert_eq!(streets.len(), 1);
+    assert_eq!(
+        (&streets[0]["name"], &streets[0]["households_with_hazards"]),
+        (&json!("七星岗街道"), &json!(2))
+    );
+    let r = app.get("/v1/ledger/units/500104", &checker).await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (StatusCode::FORBIDDEN, json!("out_of_scope"))
+    );
+    let r = app.get("/v1/ledger/streets/500103003", &checker).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_unit_lead_drills_from_streets_to_buildings() {
+    let (app, _, lead, _) = seeded().await;
+    let v = app.get("/v1/ledger/units/500103", &lead).await.json();
+    let jfb = v["streets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "500103003")
+        .unwrap();
+    assert_eq!(jfb["name"], "解放碑街道");
+    assert_eq!(jfb["items"], json!({ "pending_verify": 1 }));
+
+    let v = app.get("/v1/ledger/streets/500103001", &lead).await.json();
+    assert_eq!(v["name"], "七星岗街道");
+    let communities = v["communities"].as_array().unwrap();
+    assert_eq!(communities.len(), 1);
+    assert_eq!(communities[0]["name"], "华一坡社区居民委员会");
+    let b: Vec<(&str, &Value, &Value, &Value)> = communities[0]["buildings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["number"].as_str().unwrap(),
+                &b["high_rise"],
+                &b["households"],
+                &b["items"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        b,
+        vec![
+            (
+                "1栋",
+                &json!(true),
+                &json!(2),
+                &json!({ "closed": 2, "notified": 1, "void": 1 })
+            ),
+            ("1 栋", &json!(true), &json!(1), &json!({})),
+            ("3栋", &json!(false), &json!(0), &json!({ "identified": 1 })),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_building_shows_masked_owners_and_items_with_their_events() {
+    let (app, _, _, checker) = seeded().await;
+    let r = app
+        .get(&format!("/v1/ledger/buildings/{}", id("b1")), &checker)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = String::from_utf8(r.bytes.clone()).unwrap();
+    assert!(
+        !text.contains("13812341234") && !text.contains("张三"),
+        "{text}"
+    );
+    let v = r.json();
+    let h1 = &v["households"][0];
+    assert_eq!(
+        (&h1["owner_name"], &h1["owner_phone"], &h1["room"]),
+        (&json!("张*"), &json!("138****1234"), &json!("101"))
+    );
+    let i1 = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id("i1"))
+        .unwrap();
+    assert_eq!(
+        (
+            &i1["category"],
+            &i1["state"],
+            &i1["state_label"],
+            &i1["completed_at"]
+        ),
+        (
+            &json!("awning"),
+            &json!("closed"),
+            &json!("已复核销号"),
+            &json!("2026-06-10 10:00:00")
+        )
+    );
+    assert_eq!(i1["fields"], json!({ "position": "window" }));
+    let kinds: Vec<&Value> = i1["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["kind"])
+        .collect();
+    assert_eq!(kinds, vec![&json!("create"), &json!("close")]);
+    assert_eq!(i1["events"][1]["at"], "2026-06-10 10:00:00");
+
+    let r = app
+        .get(&format!("/v1/ledger/buildings/{}", id("b2")), &checker)
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (StatusCode::FORBIDDEN, json!("out_of_scope"))
+    );
+    let r = app
+        .get(&format!("/v1/ledger/buildings/{}", id("b9")), &checker)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn attachment2_as_json_counts_households_by_the_shared_rules() {
+    let (app, city, _, _) = seeded().await;
+    let r = app
+        .get("/v1/reports/attachment2?month=2026-06", &city)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v = r.json();
+    assert_eq!(v["rows"].as_array().unwrap().len(), 41);
+    assert_eq!(v["period"]["first_day"], "2026-05-26");
+    assert_eq!(v["period"]["last_day"], "2026-06-25");
+    let row = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unit"] == "500103")
+        .unwrap();
+    assert_eq!(
+        row,
+        &json!({
+            "unit": "500103", "name": "渝中区",
+            "awning": { "buildings": 2, "households": 3, "completed_in_period": 1, "completed_total": 2, "rate": "66.67", "pending_verify": 1 },
+            "net": { "buildings": 1, "households": 1, "completed_in_period": 0, "completed_total": 0, "rate": "0.00", "pending_verify": 0 },
+        })
+    );
+    assert_eq!(
+        v["total"],
+        json!({
+            "awning": { "buildings": 2, "households": 3, "completed_in_period": 1, "completed_total": 2, "rate": "66.67", "pending_verify": 1 },
+            "net": { "buildings": 2, "households": 2, "completed_in_period": 1, "completed_total": 1, "rate": "50.00", "pending_verify": 0 },
+        })
+    );
+    let r = app
+        .get("/v1/reports/attachment2?month=2026-13", &city)
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("invalid_month"))
+    );
+}
+
+#[tokio::test]
+async fn attachment2_as_csv_mirrors_the_official_form() {
+    let (app, _, lead, _) = seeded().await;
+    let r = app
+        .get("/v1/reports/attachment2?month=2026-06&format=csv", &lead)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert_eq!(
+        r.headers[header::CONTENT_DISPOSITION].as_bytes(),
+        "attachment; filename=\"附件2-2026-06.csv\"; filename*=UTF-8''%E9%99%84%E4%BB%B62-2026-06.csv".as_bytes()
+    );
+    let expected = "\u{feff}重庆市高层建筑可燃雨棚和突出外墙防护网整治情况统计表（附件2）\r\n\
+        统计期间：2026-05-26 至 2026-06-25（2026年06月）\r\n\
+        填报单位,可燃雨棚,,,,,突出外墙防护网,,,,\r\n\
+        ,楼栋总数(栋),总户数(户),本月完成户数(户),累计完成户数(户),整改率(%),楼栋总数(栋),总户数(户),本月完成户数(户),累计完成户数(户),整改率(%)\r\n\
+        渝中区,2,3,1,2,66.67,1,1,0,0,0.00\r\n\
+        合计,2,3,1,2,66.67,1,1,0,0,0.00\r\n";
+    assert_eq!(String::from_utf8(r.bytes).unwrap(), expected);
+
+    let r = app
+        .get(
+            "/v1/reports/attachment2?month=2026-06&unit=500104&format=csv",
+            &lead,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (StatusCode::FORBIDDEN, json!("out_of_scope"))
+    );
+}
+
+#[tokio::test]
+async fn a_unit_with_no_households_reports_a_dash_and_a_street_checker_gets_no_report() {
+    let (app, city, _, checker) = seeded().await;
+    let v = app
+        .get("/v1/reports/attachment2?month=2026-06&unit=500104", &city)
+        .await
+        .json();
+    assert_eq!(v["rows"][0]["awning"]["rate"], "—");
+    assert_eq!(v["rows"][0]["net"]["rate"], "100.00");
+    assert_eq!(v["rows"][0]["net"]["completed_in_period"], 1);
+    let r = app
+        .get("/v1/reports/attachment2?month=2026-06", &checker)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn conflicts_name_the_writer_and_mask_the_phone() {
+    let (app, city, _, _) = seeded().await;
+    let v = app.get("/v1/conflicts", &city).await.json();
+    let list = v["conflicts"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    let c = &list[0];
+    assert_eq!(
+        (&c["doc_id"], &c["kind"], &c["first_seen"]),
+        (
+            &json!(id("b1")),
+            &json!("field"),
+            &json!("2026-06-01 08:00:00")
+        )
+    );
+    let writes = c["detail"]["writes"].as_array().unwrap();
+    assert_eq!(writes[0]["value"], "138****1234");
+    assert_eq!(writes[0]["who"]["name"], "李四");
+    assert_eq!(writes[0]["who"]["role"], "street_checker");
+    assert_eq!(writes[1]["value"], "139****1111");
+    assert_eq!(writes[1]["who"], Value::Null);
+
+    let (other, _) = app
+        .login(
+            "大渡口专班",
+            Role::UnitLead,
+            Scope::Unit {
+                unit: UnitCode::parse("500104").unwrap(),
+            },
+        )
+        .await;
+    let v = app.get("/v1/conflicts", &other).await.json();
+    assert_eq!(v["conflicts"], json!([]));
+}
+
+#[tokio::test]
+async fn duplicates_pair_buildings_and_households_side_by_side() {
+    let (app, _, _, checker) = seeded().await;
+    let v = app.get("/v1/duplicates", &checker).await.json();
+    let buildings = v["buildings"].as_array().unwrap();
+    assert_eq!(buildings.len(), 1);
+    let ids: Vec<&Value> = buildings[0]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["id"])
+        .collect();
+    assert_eq!(ids, vec![&json!(id("b1")), &json!(id("b5"))]);
+    let households = v["households"].as_array().unwrap();
+    assert_eq!(households.len(), 1);
+    let owners: Vec<(&Value, &Value)> = households[0]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (&r["id"], &r["owner_name"]))
+        .collect();
+    assert_eq!(
+        owners,
+        vec![
+            (&json!(id("h1")), &json!("张*")),
+            (&json!(id("h5")), &json!("王*"))
+        ]
+    );
+}

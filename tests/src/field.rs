@@ -1,0 +1,144 @@
+//! Field-work shorthand for tests and the demo: places in real Chongqing regions, a photo hash,
+//! and one-line lifecycle steps.
+
+use pengwang_core::{CoreError, Device, EventRequest};
+use pengwang_shared::document::FieldValue;
+use pengwang_shared::event::{EventDetail, EventKind};
+use pengwang_shared::household::NoticeMethod;
+use pengwang_shared::id::{BuildingId, EventId, HouseholdId, ItemId, PhotoHash};
+use pengwang_shared::item::{Category, RemediationMethod};
+use pengwang_shared::region::{CommunityCode, StreetCode, UnitCode};
+use pengwang_shared::role::{Location, Scope};
+
+/// 渝中区 七星岗街道 华一坡社区 (500103 / 500103001 / 500103001003).
+pub fn yuzhong(estate: &str) -> Location {
+    place("500103", "500103001", "500103001003", estate)
+}
+
+pub fn place(unit: &str, street: &str, community: &str, estate: &str) -> Location {
+    Location {
+        unit: UnitCode::parse(unit).expect("unit code"),
+        street: StreetCode::parse(street).expect("street code"),
+        community: CommunityCode::parse(community).expect("community code"),
+        estate: estate.into(),
+    }
+}
+
+pub fn street_scope(street: &str) -> Scope {
+    Scope::Street {
+        street: StreetCode::parse(street).expect("street code"),
+    }
+}
+
+pub fn unit_scope(unit: &str) -> Scope {
+    Scope::Unit {
+        unit: UnitCode::parse(unit).expect("unit code"),
+    }
+}
+
+/// A stand-in photo hash (the photo pipeline is its own issue): SHA-256-shaped, distinct per `n`.
+pub fn photo(n: u32) -> PhotoHash {
+    PhotoHash::parse(&format!("{n:08x}").repeat(8)).expect("64 hex digits")
+}
+
+pub fn text(s: &str) -> FieldValue {
+    FieldValue::Text(s.into())
+}
+
+/// A high-rise residential building with one household and one awning, created on `d`.
+pub fn building_with_awning(
+    d: &Device,
+    loc: &Location,
+    number: &str,
+) -> Result<(BuildingId, HouseholdId, ItemId), CoreError> {
+    let b = d.create_building(
+        loc.clone(),
+        &[
+            ("number", text(number)),
+            ("use", text("residential")),
+            ("floors", FieldValue::Int(18)),
+            ("address", text("解放碑民族路")),
+        ],
+    )?;
+    let h = d.add_household(
+        b,
+        &[
+            ("unit", text("1")),
+            ("floor", FieldValue::Int(12)),
+            ("room", text("1201")),
+        ],
+    )?;
+    let i = d.add_item(
+        b,
+        Category::Awning,
+        Some(h),
+        &[
+            ("fire_grade", text("B2")),
+            ("material", text("sandwich_foam")),
+        ],
+        vec![photo(1)],
+        "",
+    )?;
+    Ok((b, h, i))
+}
+
+pub fn notify(d: &Device, b: BuildingId, i: ItemId) -> Result<EventId, CoreError> {
+    let detail = EventDetail {
+        notice_method: Some(NoticeMethod::Written),
+        ..Default::default()
+    };
+    d.record_event(
+        b,
+        i,
+        EventRequest {
+            kind: EventKind::Notify,
+            to: None,
+            note: String::new(),
+            photos: vec![],
+            detail,
+        },
+    )
+}
+
+pub fn submit_removed(
+    d: &Device,
+    b: BuildingId,
+    i: ItemId,
+    photo_n: u32,
+) -> Result<EventId, CoreError> {
+    let detail = EventDetail {
+        method: Some(RemediationMethod::Removed),
+        ..Default::default()
+    };
+    d.record_event(
+        b,
+        i,
+        EventRequest {
+            kind: EventKind::Submit,
+            to: None,
+            note: String::new(),
+            photos: vec![photo(photo_n)],
+            detail,
+        },
+    )
+}
+
+pub fn step(
+    d: &Device,
+    b: BuildingId,
+    i: ItemId,
+    kind: EventKind,
+    note: &str,
+) -> Result<EventId, CoreError> {
+    d.record_event(
+        b,
+        i,
+        EventRequest {
+            kind,
+            to: None,
+            note: note.into(),
+            photos: vec![],
+            detail: EventDetail::default(),
+        },
+    )
+}
