@@ -19,7 +19,7 @@ pub enum StorageError {
     #[error("stored document {doc} does not load: {source}")]
     Corrupt {
         doc: BuildingId,
-        source: automerge::AutomergeError,
+        source: Box<automerge::AutomergeError>,
     },
 }
 
@@ -66,7 +66,7 @@ pub fn load(conn: &Connection, doc: BuildingId) -> Result<Option<Automerge>, Sto
     }
     Automerge::load(&bytes)
         .map(Some)
-        .map_err(|source| StorageError::Corrupt { doc, source })
+        .map_err(|source| StorageError::Corrupt { doc, source: Box::new(source) })
 }
 
 /// Stores the changes `doc` has beyond `before` as one chunk, with their metadata, and moves the

@@ -24,7 +24,7 @@ pub enum ProjectionError {
     #[error(transparent)]
     Db(#[from] rusqlite::Error),
     #[error("document {0} does not read as a building: {1}")]
-    Document(BuildingId, document::DocumentError),
+    Document(BuildingId, Box<document::DocumentError>),
 }
 
 /// Replaces every projected row of one building with what its document says now.
@@ -35,7 +35,7 @@ pub fn project(
     now: i64,
 ) -> Result<BuildingDoc, ProjectionError> {
     let b = document::read(doc)
-        .map_err(|e| ProjectionError::Document(BuildingId(uuid::Uuid::nil()), e))?;
+        .map_err(|e| ProjectionError::Document(BuildingId(uuid::Uuid::nil()), Box::new(e)))?;
     let id = b.id.to_string();
     for table in ["p_household", "p_item", "p_event"] {
         tx.execute(
@@ -70,7 +70,7 @@ pub fn project(
             forks.push((*iid, f));
         }
     }
-    let found = conflicts(doc).map_err(|e| ProjectionError::Document(b.id, e))?;
+    let found = conflicts(doc).map_err(|e| ProjectionError::Document(b.id, Box::new(e)))?;
     conflict_rows(tx, b.id, &found, &forks, now)?;
     Ok(b)
 }

@@ -48,6 +48,9 @@ fn feature_routes() -> Router<AppState> {
     Router::new()
         .merge(crate::sync::routes())
         .merge(crate::resolve::routes())
+        .merge(crate::ledger::routes())
+        .merge(crate::report::routes())
+        .merge(crate::conflicts::routes())
 }
 
 #[derive(Debug, Serialize)]

@@ -46,8 +46,10 @@ impl Response {
     }
 }
 
+/// A fixed UUID named by a short tag (`b1` → `…000000006231`).
 fn id(tag: &str) -> String {
-    format!("00000000-0000-0000-0000-{tag:0>12}")
+    let hex: String = tag.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("00000000-0000-0000-0000-{hex:0>12}")
 }
 
 fn t(local: &str) -> i64 {
