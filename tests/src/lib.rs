@@ -7,6 +7,7 @@
 pub mod device;
 pub mod field;
 pub mod proxy;
+pub mod raw;
 pub mod server;
 pub mod simulation;
 
