@@ -1,10 +1,10 @@
 //! Command-line interface: `serve`, and the operator commands that create accounts, issue
 //! enrollment codes and revoke devices on the server machine itself (they need no HTTP login).
 
+use crate::accounts::{self, NewAccount};
+use crate::{campaign, devices, projection, AppState, Config};
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
-use pengwang_server::accounts::{self, NewAccount};
-use pengwang_server::{campaign, devices, projection, AppState, Config};
 use pengwang_shared::id::{AccountId, DeviceId};
 use pengwang_shared::region::{CommunityCode, StreetCode, UnitCode};
 use pengwang_shared::role::{Role, Scope};
@@ -161,7 +161,7 @@ fn serve(state: AppState) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
-        pengwang_server::run(listener, state, shutdown_signal()).await?;
+        crate::run(listener, state, shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(())
     })

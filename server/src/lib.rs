@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod campaign;
+pub mod cli;
 pub mod config;
 pub mod conflicts;
 pub mod db;

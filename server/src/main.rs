@@ -1,8 +1,7 @@
 //! `pengwang-server`: the command line around the library. See `cli.rs` for the commands.
 
-mod cli;
-
 use clap::Parser;
+use pengwang_server::cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

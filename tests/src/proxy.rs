@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,6 +21,7 @@ pub enum Link {
 pub struct Proxy {
     pub addr: SocketAddr,
     link: Arc<AtomicU8>,
+    upstream: Arc<Mutex<SocketAddr>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -29,20 +30,32 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let link = Arc::new(AtomicU8::new(Link::Online as u8));
-        let l = Arc::clone(&link);
+        let upstream = Arc::new(Mutex::new(upstream));
+        let (l, u) = (Arc::clone(&link), Arc::clone(&upstream));
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let l = Arc::clone(&l);
+                let to = *u.lock().expect("upstream lock");
                 tokio::spawn(async move {
-                    let _ = relay(client, upstream, l).await;
+                    let _ = relay(client, to, l).await;
                 });
             }
         });
-        Ok(Proxy { addr, link, task })
+        Ok(Proxy {
+            addr,
+            link,
+            upstream,
+            task,
+        })
     }
 
     pub fn set(&self, link: Link) {
         self.link.store(link as u8, Ordering::SeqCst);
+    }
+
+    /// Points the proxy at a restarted server.
+    pub fn set_upstream(&self, to: SocketAddr) {
+        *self.upstream.lock().expect("upstream lock") = to;
     }
 
     pub fn url(&self) -> String {
