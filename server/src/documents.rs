@@ -66,7 +66,10 @@ pub fn load(conn: &Connection, doc: BuildingId) -> Result<Option<Automerge>, Sto
     }
     Automerge::load(&bytes)
         .map(Some)
-        .map_err(|source| StorageError::Corrupt { doc, source: Box::new(source) })
+        .map_err(|source| StorageError::Corrupt {
+            doc,
+            source: Box::new(source),
+        })
 }
 
 /// Stores the changes `doc` has beyond `before` as one chunk, with their metadata, and moves the
