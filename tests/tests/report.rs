@@ -20,14 +20,29 @@ struct Unit {
 }
 
 async fn unit(server: &TestServer, street: &str) -> Unit {
-    let i = server.account("网格员", Role::CommunityInspector, street_scope(street)).unwrap();
-    let c = server.account("核查员", Role::StreetChecker, street_scope(street)).unwrap();
-    Unit { inspector: TestDevice::enroll(server, &i).await.unwrap(), checker: TestDevice::enroll(server, &c).await.unwrap() }
+    let i = server
+        .account("网格员", Role::CommunityInspector, street_scope(street))
+        .unwrap();
+    let c = server
+        .account("核查员", Role::StreetChecker, street_scope(street))
+        .unwrap();
+    Unit {
+        inspector: TestDevice::enroll(server, &i).await.unwrap(),
+        checker: TestDevice::enroll(server, &c).await.unwrap(),
+    }
 }
 
 fn building(d: &TestDevice, loc: &Location, floors: i64) -> BuildingId {
     d.at("2026-03-02 09:00");
-    d.create_building(loc.clone(), &[("number", text("1栋")), ("use", text("residential")), ("floors", FieldValue::Int(floors))]).unwrap()
+    d.create_building(
+        loc.clone(),
+        &[
+            ("number", text("1栋")),
+            ("use", text("residential")),
+            ("floors", FieldValue::Int(floors)),
+        ],
+    )
+    .unwrap()
 }
 
 fn household(d: &TestDevice, b: BuildingId, room: &str) -> HouseholdId {
@@ -52,20 +67,38 @@ async fn close(u: &Unit, b: BuildingId, i: ItemId, fixed: &str, closed: &str) {
 }
 
 fn cells(row: &Value) -> Value {
-    let pick = |c: &Value| json!([c["buildings"], c["households"], c["completed_in_period"], c["completed_total"], c["rate"], c["pending_verify"]]);
+    let pick = |c: &Value| {
+        json!([
+            c["buildings"],
+            c["households"],
+            c["completed_in_period"],
+            c["completed_total"],
+            c["rate"],
+            c["pending_verify"]
+        ])
+    };
     json!({ "awning": pick(&row["awning"]), "net": pick(&row["net"]) })
 }
 
 #[tokio::test]
 async fn every_attachment2_cell_for_two_units_and_the_city_matches_the_hand_count() {
     let server = TestServer::start().await.unwrap();
-    let calendar = CampaignSettings { period_mode: PeriodMode::CalendarMonth, ..CampaignSettings::for_year(2026) };
-    server.state.db.with_writer(|c| campaign::store(c, &calendar)).unwrap();
+    let calendar = CampaignSettings {
+        period_mode: PeriodMode::CalendarMonth,
+        ..CampaignSettings::for_year(2026)
+    };
+    server
+        .state
+        .db
+        .with_writer(|c| campaign::store(c, &calendar))
+        .unwrap();
 
     // 渝中区 七星岗街道: an 18-floor residential building (high-rise) and a 6-floor one.
     let yz = unit(&server, "500103001").await;
     let y1 = building(&yz.inspector, &yuzhong("嘉华大厦"), 18);
-    let hh: Vec<HouseholdId> = (1..=6).map(|n| household(&yz.inspector, y1, &format!("{n}01"))).collect();
+    let hh: Vec<HouseholdId> = (1..=6)
+        .map(|n| household(&yz.inspector, y1, &format!("{n}01")))
+        .collect();
     let h1 = item(&yz.inspector, y1, hh[0], Category::Awning); // closed 06-30 23:30
     let h2 = item(&yz.inspector, y1, hh[1], Category::Awning); // closed in May
     let h3 = item(&yz.inspector, y1, hh[2], Category::Awning); // PENDING_VERIFY
@@ -95,7 +128,11 @@ async fn every_attachment2_cell_for_two_units_and_the_city_matches_the_hand_coun
     let lj = unit(&server, "500112019").await;
     let loc = place("500157", "500112019", "500112019001", "龙湖春森彼岸");
     let l1 = building(&lj.inspector, &loc, 25);
-    let (h8h, h9h, h10h) = (household(&lj.inspector, l1, "801"), household(&lj.inspector, l1, "901"), household(&lj.inspector, l1, "1001"));
+    let (h8h, h9h, h10h) = (
+        household(&lj.inspector, l1, "801"),
+        household(&lj.inspector, l1, "901"),
+        household(&lj.inspector, l1, "1001"),
+    );
     let h8 = item(&lj.inspector, l1, h8h, Category::Net);
     item(&lj.inspector, l1, h9h, Category::Net);
     let h10 = item(&lj.inspector, l1, h10h, Category::Awning);
@@ -105,12 +142,30 @@ async fn every_attachment2_cell_for_two_units_and_the_city_matches_the_hand_coun
     close(&lj, l1, h8, "2026-06-11 10:00", "2026-06-12 10:00").await;
     yz.inspector.sync().await.unwrap();
 
-    let city = server.account("市专班", Role::City, pengwang_shared::role::Scope::City).unwrap();
+    let city = server
+        .account("市专班", Role::City, pengwang_shared::role::Scope::City)
+        .unwrap();
     let raw = RawClient::enroll(&server, &city).await.unwrap();
-    let report = raw.get("/v1/reports/attachment2?month=2026-06").await.unwrap();
-    assert_eq!(report.status, 200, "{}", String::from_utf8_lossy(&report.body));
+    let report = raw
+        .get("/v1/reports/attachment2?month=2026-06")
+        .await
+        .unwrap();
+    assert_eq!(
+        report.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&report.body)
+    );
     let r = report.json();
-    let row = |code: &str| r["rows"].as_array().unwrap().iter().find(|x| x["unit"] == code).cloned().unwrap();
+    let row = |code: &str| {
+        r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["unit"] == code)
+            .cloned()
+            .unwrap()
+    };
     // [楼栋总数, 总户数, 本月完成, 累计完成, 整改率, 待核查]
     assert_eq!(
         cells(&row("500103")),
@@ -120,13 +175,37 @@ async fn every_attachment2_cell_for_two_units_and_the_city_matches_the_hand_coun
         cells(&row("500157")),
         json!({ "awning": [1, 1, 0, 0, "0.00", 0], "net": [1, 2, 1, 1, "50.00", 0] })
     );
-    assert_eq!(cells(&row("500112")), json!({ "awning": [0, 0, 0, 0, "—", 0], "net": [0, 0, 0, 0, "—", 0] }));
-    assert_eq!(cells(&r["total"]), json!({ "awning": [2, 5, 2, 3, "60.00", 1], "net": [2, 4, 2, 2, "50.00", 0] }));
+    assert_eq!(
+        cells(&row("500112")),
+        json!({ "awning": [0, 0, 0, 0, "—", 0], "net": [0, 0, 0, 0, "—", 0] })
+    );
+    assert_eq!(
+        cells(&r["total"]),
+        json!({ "awning": [2, 5, 2, 3, "60.00", 1], "net": [2, 4, 2, 2, "50.00", 0] })
+    );
 
     // The default period (26th to 25th): 06-30 23:30 belongs to the July report instead.
-    server.state.db.with_writer(|c| campaign::store(c, &CampaignSettings::for_year(2026))).unwrap();
-    let july = raw.get("/v1/reports/attachment2?month=2026-07&unit=500103").await.unwrap().json();
-    assert_eq!(cells(&july["rows"][0])["awning"], json!([1, 4, 1, 3, "75.00", 1]));
-    let june = raw.get("/v1/reports/attachment2?month=2026-06&unit=500103").await.unwrap().json();
-    assert_eq!(cells(&june["rows"][0])["awning"], json!([1, 4, 1, 2, "50.00", 1]));
+    server
+        .state
+        .db
+        .with_writer(|c| campaign::store(c, &CampaignSettings::for_year(2026)))
+        .unwrap();
+    let july = raw
+        .get("/v1/reports/attachment2?month=2026-07&unit=500103")
+        .await
+        .unwrap()
+        .json();
+    assert_eq!(
+        cells(&july["rows"][0])["awning"],
+        json!([1, 4, 1, 3, "75.00", 1])
+    );
+    let june = raw
+        .get("/v1/reports/attachment2?month=2026-06&unit=500103")
+        .await
+        .unwrap()
+        .json();
+    assert_eq!(
+        cells(&june["rows"][0])["awning"],
+        json!([1, 4, 1, 2, "50.00", 1])
+    );
 }

@@ -8,18 +8,19 @@ use std::time::Duration;
 /// Linux runs on (the kernel converts to it for userspace), so no `sysconf` call is needed.
 const TICKS_PER_SECOND: u64 = 100;
 
-/// CPU time used so far by this process's live threads named `name` (the kernel's 15-byte
-/// `comm`). Read from `schedstat` (nanoseconds) where the kernel keeps it, else from `stat`
+/// CPU time used so far by this process's live threads whose name (the kernel's 15-byte `comm`)
+/// is one of `names`. Read from `schedstat` (nanoseconds) where the kernel keeps it, else from `stat`
 /// ticks (10 ms resolution). Threads that have exited are no longer counted, so callers keep
 /// the threads they measure alive for the whole measurement.
-pub fn thread_cpu(name: &str) -> Duration {
+pub fn thread_cpu(names: &[&str]) -> Duration {
     let Ok(tasks) = fs::read_dir("/proc/self/task") else {
         return Duration::ZERO;
     };
     tasks
         .flatten()
         .filter(|t| {
-            fs::read_to_string(t.path().join("comm")).is_ok_and(|comm| comm.trim_end() == name)
+            fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|comm| names.contains(&comm.trim_end()))
         })
         .map(|t| {
             let dir = t.path();

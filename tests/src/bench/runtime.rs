@@ -26,17 +26,28 @@ pub fn server_runtime() -> std::io::Result<Runtime> {
         .build()
 }
 
-/// The phones' runtime.
+/// The name of the phones' runtime threads.
+pub const PHONE_THREAD: &str = "bench-phones";
+/// The main thread's name: the binary's.
+const MAIN_THREAD: &str = "bench";
+
+/// The phones' runtime (its blocking pool runs their SQLite work), kept alive like the server's.
 pub fn phone_runtime() -> std::io::Result<Runtime> {
     Builder::new_multi_thread()
-        .thread_name("bench-phones")
+        .thread_name(PHONE_THREAD)
+        .thread_keep_alive(Duration::from_secs(24 * 3600))
         .enable_all()
         .build()
 }
 
 /// CPU time the server's threads have used so far.
 pub fn server_cpu() -> Duration {
-    process::thread_cpu(SERVER_THREAD)
+    process::thread_cpu(&[SERVER_THREAD])
+}
+
+/// CPU time the phones (and the bench driving them from the main thread) have used so far.
+pub fn phones_cpu() -> Duration {
+    process::thread_cpu(&[PHONE_THREAD, MAIN_THREAD])
 }
 
 /// What one measured step cost.
@@ -45,21 +56,18 @@ pub struct Cost {
     pub wall: Duration,
     /// CPU time of the server's threads.
     pub server_cpu: Duration,
-    /// CPU time of every other thread of the process (the phones, the bench itself).
-    pub other_cpu: Duration,
+    /// CPU time of the phones' threads and the main thread.
+    pub phones_cpu: Duration,
 }
 
-/// Runs `f`, measuring wall time and the CPU time the server and everything else used meanwhile.
+/// Runs `f`, measuring wall time and the CPU time the server and the phones used meanwhile.
 pub async fn measure<T, F: Future<Output = T>>(f: F) -> (T, Cost) {
-    let (server0, process0, start) = (server_cpu(), process::process_cpu(), Instant::now());
+    let (server0, phones0, start) = (server_cpu(), phones_cpu(), Instant::now());
     let value = f.await;
-    let wall = start.elapsed();
-    let server = server_cpu().saturating_sub(server0);
-    let process = process::process_cpu().saturating_sub(process0);
     let cost = Cost {
-        wall,
-        server_cpu: server,
-        other_cpu: process.saturating_sub(server),
+        wall: start.elapsed(),
+        server_cpu: server_cpu().saturating_sub(server0),
+        phones_cpu: phones_cpu().saturating_sub(phones0),
     };
     (value, cost)
 }
