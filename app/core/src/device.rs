@@ -6,6 +6,7 @@
 //! disk rather than trusting memory that disk never saw. Locks are always taken in the order
 //! documents → store → identity.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -165,10 +166,9 @@ impl Device {
     /// Compacts a document whose chunks piled up. Best effort: the write before it is already
     /// durable, so a failure here only leaves the chunks for the next write to compact.
     pub(crate) fn compact_if_due(&self, docs: &mut DocCache, store: &mut Store, b: BuildingId) {
-        if store.chunk_count(b).is_ok_and(|n| n > COMPACT_AFTER_CHUNKS)
-            && self.compact_locked(docs, store, b).is_err()
-        {
-            docs.remove(&b);
+        if store.chunk_count(b).is_ok_and(|n| n > COMPACT_AFTER_CHUNKS) {
+            // A failure has already dropped the cached document; the chunks stay valid.
+            let _ = self.compact_locked(docs, store, b);
         }
     }
 
@@ -204,19 +204,19 @@ impl Device {
         store: &Store,
         b: BuildingId,
     ) -> Result<Option<&'a mut AutoCommit>, CoreError> {
-        if !docs.contains_key(&b) {
-            let Some(bytes) = store.doc_bytes(b)? else {
-                return Ok(None);
-            };
-            let mut doc = AutoCommit::load(&bytes).map_err(|e| {
-                CoreError::Storage(format!("stored building {b} is unreadable: {e}"))
-            })?;
-            if let Some(actor) = self.actor() {
-                doc.set_actor(actor);
-            }
-            docs.insert(b, doc);
+        let vacant = match docs.entry(b) {
+            Entry::Occupied(cached) => return Ok(Some(cached.into_mut())),
+            Entry::Vacant(vacant) => vacant,
+        };
+        let Some(bytes) = store.doc_bytes(b)? else {
+            return Ok(None);
+        };
+        let mut doc = AutoCommit::load(&bytes)
+            .map_err(|e| CoreError::Storage(format!("stored building {b} is unreadable: {e}")))?;
+        if let Some(actor) = self.actor() {
+            doc.set_actor(actor);
         }
-        Ok(docs.get_mut(&b))
+        Ok(Some(vacant.insert(doc)))
     }
 
     /// The enrollment, or the error that editing and syncing need one.

@@ -13,7 +13,7 @@ use pengwang_shared::event::{Event, EventDetail, EventKind, ItemState};
 use pengwang_shared::id::{BuildingId, EventId, HouseholdId, ItemId, PhotoHash};
 use pengwang_shared::item::Category;
 use pengwang_shared::lifecycle::fold;
-use pengwang_shared::role::Location;
+use pengwang_shared::role::{Location, Scope};
 use pengwang_shared::time::Timestamp;
 use tracing::instrument;
 
@@ -60,15 +60,7 @@ impl Device {
         location: Location,
         fields: &[(&str, FieldValue)],
     ) -> Result<BuildingId, CoreError> {
-        let scope = self.enrolled()?.account.scope;
-        if !scope.covers(&location) {
-            return Err(CoreError::NotAllowed(format!(
-                "estate {:?} in community {} is outside your scope ({})",
-                location.estate,
-                location.community,
-                scope.describe()
-            )));
-        }
+        check_scope(&self.enrolled()?.account.scope, &location)?;
         let id = BuildingId::new();
         self.write(id, "create building", Target::New, |doc, me, _| {
             Ok(document::create_building(
@@ -98,7 +90,9 @@ impl Device {
     }
 
     /// Writes one field of one record (never a whole record: concurrent edits of other fields
-    /// merge, and concurrent edits of this one surface as a conflict).
+    /// merge, and concurrent edits of this one surface as a conflict). The tombstone is not a
+    /// field here: [`Device::delete`] checks who may delete. A building's estate may change only
+    /// to one still within the account's scope.
     pub fn set_field(
         &self,
         b: BuildingId,
@@ -106,11 +100,29 @@ impl Device {
         key: &str,
         value: FieldValue,
     ) -> Result<(), CoreError> {
+        if key == "deleted" {
+            let why = format!(
+                "{}.deleted is set by deleting the record, not as a field",
+                record.path()
+            );
+            return Err(CoreError::NotAllowed(why));
+        }
         self.write(
             b,
             &format!("set {}.{key}", record.path()),
             Target::Existing,
-            |doc, _, _| Ok(document::set_field(doc, record, key, value)?),
+            |doc, me, _| {
+                if let (RecordRef::Building, "estate", FieldValue::Text(estate)) =
+                    (record, key, &value)
+                {
+                    let location = Location {
+                        estate: estate.clone(),
+                        ..read(&*doc)?.location
+                    };
+                    check_scope(&me.account.scope, &location)?;
+                }
+                Ok(document::set_field(doc, record, key, value)?)
+            },
         )
     }
 
@@ -205,51 +217,79 @@ impl Device {
     ) -> Result<(), CoreError> {
         let me = self.enrolled()?;
         if !me.account.role.can_write() {
+            let role = me.account.role.label();
             return Err(CoreError::NotAllowed(format!(
-                "a {} account is read-only",
-                me.account.role.label()
+                "a {role} account is read-only"
             )));
         }
         let mut docs = self.docs();
         let mut store = self.store();
         if target == Target::New {
             if docs.contains_key(&b) || store.doc_bytes(b)?.is_some() {
-                return Err(CoreError::NotAllowed(format!(
-                    "building {b} already exists on this device"
-                )));
+                let why = format!("building {b} already exists on this device");
+                return Err(CoreError::NotAllowed(why));
             }
             docs.insert(b, AutoCommit::new().with_actor(me.actor()));
         }
         let now = self.now();
         let doc = self.cached(&mut docs, &store, b)?;
-        let before = doc.get_heads();
-        if let Err(e) = f(doc, &me, now) {
-            doc.rollback();
-            let stale = doc.get_heads() != before;
-            if stale || target == Target::New {
+        let saved =
+            commit_action(doc, message, now, |doc| f(doc, &me, now)).and_then(
+                |chunk| match chunk {
+                    Some(chunk) => store.save_edit(b, &chunk, now).map(|()| true),
+                    None => Ok(false),
+                },
+            );
+        match saved {
+            Ok(true) => self.compact_if_due(&mut docs, &mut store, b),
+            // Nothing changed: a new document that stayed empty is not kept.
+            Ok(false) if target == Target::New => drop(docs.remove(&b)),
+            Ok(false) => {}
+            // Whatever memory holds now, disk did not see: reload from disk next time.
+            Err(e) => {
                 docs.remove(&b);
+                return Err(e);
             }
-            return Err(e);
         }
-        doc.commit_with(
-            CommitOptions::default()
-                .with_message(message)
-                .with_time(now.0),
-        );
-        if doc.get_heads() == before {
-            if target == Target::New {
-                docs.remove(&b);
-            }
-            return Ok(());
-        }
-        let chunk = doc.save_after(&before);
-        if let Err(e) = store.save_edit(b, &chunk, now) {
-            docs.remove(&b);
-            return Err(e);
-        }
-        self.compact_if_due(&mut docs, &mut store, b);
         Ok(())
     }
+}
+
+/// Applies `f` and commits it as one change with `message` and the device time. Returns the
+/// change's bytes (`save_after` the heads before), or `None` when `f` changed nothing.
+fn commit_action(
+    doc: &mut AutoCommit,
+    message: &str,
+    now: Timestamp,
+    f: impl FnOnce(&mut AutoCommit) -> Result<(), CoreError>,
+) -> Result<Option<Vec<u8>>, CoreError> {
+    let before = doc.get_heads();
+    if let Err(e) = f(doc) {
+        doc.rollback();
+        return Err(e);
+    }
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(message)
+            .with_time(now.0),
+    );
+    if doc.get_heads() == before {
+        return Ok(None);
+    }
+    Ok(Some(doc.save_after(&before)))
+}
+
+/// Refuses a location outside `scope`, naming both.
+fn check_scope(scope: &Scope, location: &Location) -> Result<(), CoreError> {
+    if scope.covers(location) {
+        return Ok(());
+    }
+    Err(CoreError::NotAllowed(format!(
+        "estate {:?} in community {} is outside your scope ({})",
+        location.estate,
+        location.community,
+        scope.describe()
+    )))
 }
 
 fn new_event(
@@ -300,5 +340,76 @@ fn refuse_invalid(
     match folded.invalid.into_iter().find(|i| i.event == event.id) {
         Some(invalid) => Err(CoreError::NotAllowed(invalid.reason)),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::sync::Arc;
+
+    use pengwang_shared::id::{AccountId, DeviceId};
+    use pengwang_shared::protocol::{AccountInfo, EnrollResponse};
+    use pengwang_shared::region::{CommunityCode, StreetCode, UnitCode};
+    use pengwang_shared::role::{Role, Scope};
+    use pengwang_shared::settings::CampaignSettings;
+    use pengwang_shared::time::FakeClock;
+
+    use super::*;
+
+    fn enrolled(dir: &tempfile::TempDir) -> Device {
+        let clock = Arc::new(FakeClock::at(Timestamp(1_780_000_000)));
+        let device = Device::open(&dir.path().join("device.db"), clock).unwrap();
+        let account = AccountInfo {
+            id: AccountId::new(),
+            name: "x".into(),
+            role: Role::CommunityInspector,
+            scope: Scope::City,
+        };
+        let settings = CampaignSettings::for_year(2026);
+        let enrolled = EnrollResponse {
+            device_id: DeviceId::new(),
+            token: "t".into(),
+            account,
+            settings,
+        };
+        device
+            .store_enrollment("http://127.0.0.1:9", enrolled)
+            .unwrap();
+        device
+    }
+
+    fn location() -> Location {
+        Location {
+            unit: UnitCode::parse("500103").unwrap(),
+            street: StreetCode::parse("500103001").unwrap(),
+            community: CommunityCode::parse("500103001001").unwrap(),
+            estate: "嘉华大厦".into(),
+        }
+    }
+
+    #[test]
+    fn a_write_the_disk_refuses_is_forgotten_in_memory_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = enrolled(&dir);
+        let b = device.create_building(location(), &[]).unwrap();
+        let heads = device.heads(b).unwrap();
+
+        device.store().set_read_only(true).unwrap();
+        let err = device
+            .set_field(b, RecordRef::Building, "floors", FieldValue::Int(9))
+            .unwrap_err();
+        device.store().set_read_only(false).unwrap();
+
+        assert_eq!(err.code(), "storage");
+        assert_eq!(device.heads(b).unwrap(), heads);
+        assert_eq!(device.building(b).unwrap().fields.get("floors"), None);
+        // The actor's next change takes the sequence number the lost one had: no duplicate.
+        device
+            .set_field(b, RecordRef::Building, "floors", FieldValue::Int(12))
+            .unwrap();
+        let mut reloaded = AutoCommit::load(&device.save(b).unwrap()).unwrap();
+        assert_eq!(reloaded.get_changes(&[]).len(), 2);
+        assert_eq!(device.pending().unwrap().docs, 1);
     }
 }

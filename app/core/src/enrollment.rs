@@ -96,7 +96,11 @@ impl Device {
         Ok(account)
     }
 
-    fn store_enrollment(&self, url: &str, enrolled: EnrollResponse) -> Result<(), CoreError> {
+    pub(crate) fn store_enrollment(
+        &self,
+        url: &str,
+        enrolled: EnrollResponse,
+    ) -> Result<(), CoreError> {
         let values = [
             (key::DEVICE_ID, enrolled.device_id.to_string()),
             (key::TOKEN, enrolled.token.clone()),

@@ -10,6 +10,8 @@
 mod documents;
 mod migrations;
 
+pub(crate) use documents::OutboxEntry;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -47,6 +49,13 @@ impl Store {
     #[cfg(test)]
     pub fn in_memory() -> Result<Store, CoreError> {
         Self::init(Connection::open_in_memory()?)
+    }
+
+    /// Makes every later write fail, to test what a failing disk does to the device.
+    #[cfg(test)]
+    pub fn set_read_only(&self, on: bool) -> Result<(), CoreError> {
+        self.conn.pragma_update(None, "query_only", on)?;
+        Ok(())
     }
 
     fn init(mut conn: Connection) -> Result<Store, CoreError> {

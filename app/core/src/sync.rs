@@ -49,12 +49,12 @@ pub struct SyncReport {
 }
 
 impl Device {
-    /// Syncs with the server until every document matches it (or [`MAX_ROUNDS`]). A sync with an
-    /// empty outbox still makes one round, to receive documents changed elsewhere.
+    /// Syncs with the server until every document matches it (at most 20 round trips). A sync
+    /// with an empty outbox still makes one round, to receive documents changed elsewhere.
     #[instrument(skip_all, fields(rounds, docs_sent, docs_received, refused), err)]
     pub async fn sync(&self) -> Result<SyncReport, CoreError> {
         let _one_at_a_time = self.sync_lock().lock().await;
-        let me = self.enrolled()?;
+        let token = self.enrolled()?.token;
         let url = self.server_url().ok_or(CoreError::NotEnrolled)?;
         let mut session = Session::default();
         let mut report = SyncReport::default();
@@ -65,21 +65,10 @@ impl Device {
             if report.rounds > 0 && round.sent.is_empty() && !more {
                 break;
             }
-            report.rounds += 1;
-            report.bytes_up += round.body.len() as u64;
             report.docs_sent += round.sent.len();
-            let answer = transport::post(
-                self.http(),
-                &url,
-                "/v1/sync",
-                Some(&me.token),
-                SYNC_CONTENT_TYPE,
-                round.body,
-            )
-            .await?;
-            report.bytes_down += answer.len() as u64;
-            let response: SyncResponse = postcard::from_bytes(&answer)
-                .map_err(|e| transport::undecodable("sync answer", e))?;
+            let response = self
+                .round_trip(&url, &token, round.body, &mut report)
+                .await?;
             more = response.more;
             report.open_conflicts = response.open_conflicts;
             let sent = round.sent;
@@ -93,11 +82,39 @@ impl Device {
                 break;
             }
         }
-        let span = tracing::Span::current();
-        span.record("rounds", report.rounds);
-        span.record("docs_sent", report.docs_sent);
-        span.record("docs_received", report.docs_received);
-        span.record("refused", report.refused.len());
+        report.record(&tracing::Span::current());
         Ok(report)
+    }
+
+    /// One POST /v1/sync, counting the body bytes that actually crossed the wire.
+    async fn round_trip(
+        &self,
+        url: &str,
+        token: &str,
+        body: Vec<u8>,
+        report: &mut SyncReport,
+    ) -> Result<SyncResponse, CoreError> {
+        report.rounds += 1;
+        report.bytes_up += body.len() as u64;
+        let answer = transport::post(
+            self.http(),
+            url,
+            "/v1/sync",
+            Some(token),
+            SYNC_CONTENT_TYPE,
+            body,
+        )
+        .await?;
+        report.bytes_down += answer.len() as u64;
+        postcard::from_bytes(&answer).map_err(|e| transport::undecodable("sync answer", e))
+    }
+}
+
+impl SyncReport {
+    fn record(&self, span: &tracing::Span) {
+        span.record("rounds", self.rounds);
+        span.record("docs_sent", self.docs_sent);
+        span.record("docs_received", self.docs_received);
+        span.record("refused", self.refused.len());
     }
 }

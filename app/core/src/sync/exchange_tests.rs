@@ -60,7 +60,7 @@ fn put(doc: &mut AutoCommit, key: &str, value: i64) {
 }
 
 fn value(doc: &AutoCommit, key: &str) -> Option<i64> {
-    doc.get(ROOT, key).unwrap().and_then(|(v, _)| v.to_i64())
+    doc.get(ROOT, key).unwrap().and_then(|(v, _)| v.as_i64())
 }
 
 /// One round trip from the persisted state; returns the new persisted state and "in sync".

@@ -7,7 +7,7 @@ use automerge::sync::State;
 use automerge::AutoCommit;
 use pengwang_shared::id::BuildingId;
 use pengwang_shared::protocol::{
-    ApiError, DocOutcome, DocPush, SyncRequest, SyncResponse, PROTOCOL_VERSION,
+    ApiError, DocOutcome, DocPush, DocReply, SyncRequest, SyncResponse, PROTOCOL_VERSION,
 };
 
 use super::exchange::{self, Push};
@@ -15,7 +15,7 @@ use super::MAX_DOCS_PER_REQUEST;
 use crate::device::Device;
 use crate::enrollment::to_json;
 use crate::error::CoreError;
-use crate::store::{key, Store};
+use crate::store::{key, OutboxEntry, Store};
 
 /// The in-memory side of one sync call. Dropped with the call, never kept past a failure.
 #[derive(Default)]
@@ -31,6 +31,28 @@ pub(crate) struct Session {
 impl Session {
     pub fn has_differing(&self) -> bool {
         !self.differing.is_empty()
+    }
+
+    /// The documents due, at most a request's worth: queued ones first (oldest first, with
+    /// their seq), then those still differing; and whether some had to wait.
+    fn due(&self, outbox: Vec<OutboxEntry>) -> (Vec<(BuildingId, Option<i64>)>, bool) {
+        let mut seen = HashSet::new();
+        let queued = outbox.into_iter().map(|e| (e.doc, Some(e.seq)));
+        let mut due: Vec<_> = queued
+            .chain(self.differing.iter().map(|d| (*d, None)))
+            .filter(|(doc, _)| !self.skip.contains(doc) && seen.insert(*doc))
+            .collect();
+        let deferred = due.len() > MAX_DOCS_PER_REQUEST;
+        due.truncate(MAX_DOCS_PER_REQUEST);
+        (due, deferred)
+    }
+
+    /// This call's state for `doc`, else the persisted one.
+    fn take_state(&mut self, store: &Store, doc: BuildingId) -> Result<State, CoreError> {
+        match self.states.remove(&doc) {
+            Some(state) => Ok(state),
+            None => persisted_state(store, doc),
+        }
     }
 }
 
@@ -59,7 +81,7 @@ pub(crate) struct Applied {
 }
 
 impl Device {
-    /// The next request: queued documents first (oldest first), then those still differing.
+    /// The next request.
     pub(crate) fn build_round(&self, mut session: Session) -> Result<(Round, Session), CoreError> {
         let mut docs = self.docs();
         let store = self.store();
@@ -69,28 +91,16 @@ impl Device {
                 .map_err(|e| CoreError::Storage(format!("stored cursor {text:?}: {e}")))?,
             None => 0,
         };
-        let mut due: Vec<(BuildingId, Option<i64>)> = Vec::new();
-        let mut seen = HashSet::new();
-        let queued = store.outbox()?.into_iter().map(|e| (e.doc, Some(e.seq)));
-        for (doc, seq) in queued.chain(session.differing.iter().map(|d| (*d, None))) {
-            if !session.skip.contains(&doc) && seen.insert(doc) {
-                due.push((doc, seq));
-            }
-        }
-        let deferred = due.len() > MAX_DOCS_PER_REQUEST;
-        due.truncate(MAX_DOCS_PER_REQUEST);
-        let mut pushes = Vec::new();
-        let mut sent = Vec::new();
+        let (due, deferred) = session.due(store.outbox()?);
+        let (mut pushes, mut sent) = (Vec::new(), Vec::new());
         for (doc, seq) in due {
             let Some(local) = self.try_cached(&mut docs, &store, doc)? else {
                 continue;
             };
-            let mut state = match session.states.remove(&doc) {
-                Some(state) => state,
-                None => persisted_state(&store, doc)?,
-            };
+            let mut state = session.take_state(&store, doc)?;
             let push = exchange::push(local, &mut state);
             if push.is_empty() {
+                // Nothing more to say about it in this call.
                 session.differing.remove(&doc);
                 session.states.insert(doc, state);
                 continue;
@@ -131,32 +141,8 @@ impl Device {
         let mut applied = Applied::default();
         session.differing.clear();
         for reply in response.docs {
-            let doc = reply.doc;
-            let in_flight = sent.remove(&doc);
-            match reply.outcome {
-                DocOutcome::Refused(err) => {
-                    session.states.remove(&doc);
-                    session.skip.insert(doc);
-                    self.store().set_outbox_error(doc, &err.to_string())?;
-                    applied.refused.push((doc, err));
-                }
-                DocOutcome::Synced { changes, message } => {
-                    let (mut state, seq) = match in_flight {
-                        Some(s) => (s.state, s.seq),
-                        None => match session.states.remove(&doc) {
-                            Some(state) => (state, None),
-                            None => (persisted_state(&self.store(), doc)?, None),
-                        },
-                    };
-                    let (changed, in_sync) =
-                        self.apply_synced(doc, &mut state, seq, &changes, &message)?;
-                    applied.received += usize::from(changed);
-                    if !in_sync {
-                        session.differing.insert(doc);
-                    }
-                    session.states.insert(doc, state);
-                }
-            }
+            let in_flight = sent.remove(&reply.doc);
+            self.apply_reply(&mut session, in_flight, reply, &mut applied)?;
         }
         // A document the server did not answer restarts from its persisted state next call.
         for doc in sent.into_keys() {
@@ -170,6 +156,40 @@ impl Device {
         ])?;
         self.set_cached_settings(response.settings);
         Ok((applied, session))
+    }
+
+    /// One document's reply. A refused document keeps its outbox row, now with the reason, and
+    /// is not sent again in this call.
+    fn apply_reply(
+        &self,
+        session: &mut Session,
+        in_flight: Option<Sent>,
+        reply: DocReply,
+        applied: &mut Applied,
+    ) -> Result<(), CoreError> {
+        let doc = reply.doc;
+        match reply.outcome {
+            DocOutcome::Refused(err) => {
+                session.states.remove(&doc);
+                session.skip.insert(doc);
+                self.store().set_outbox_error(doc, &err.to_string())?;
+                applied.refused.push((doc, err));
+            }
+            DocOutcome::Synced { changes, message } => {
+                let (mut state, seq) = match in_flight {
+                    Some(s) => (s.state, s.seq),
+                    None => (session.take_state(&self.store(), doc)?, None),
+                };
+                let (changed, in_sync) =
+                    self.apply_synced(doc, &mut state, seq, &changes, &message)?;
+                applied.received += usize::from(changed);
+                if !in_sync {
+                    session.differing.insert(doc);
+                }
+                session.states.insert(doc, state);
+            }
+        }
+        Ok(())
     }
 
     /// Applies one document's reply and persists it in one transaction: the changes it brought,
