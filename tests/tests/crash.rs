@@ -39,13 +39,17 @@ impl ServerProcess {
         if let Some(point) = crash_at {
             cmd.env("PENGWANG_CRASH_AT", point);
         }
-        let child = cmd.spawn().unwrap();
+        // Owned by the guard at once, so every path below kills and reaps it.
+        let process = ServerProcess {
+            child: cmd.spawn().unwrap(),
+            addr,
+        };
         for _ in 0..200 {
             if reqwest::get(format!("http://{addr}/health"))
                 .await
                 .is_ok_and(|r| r.status().is_success())
             {
-                return ServerProcess { child, addr };
+                return process;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
