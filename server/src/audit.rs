@@ -17,6 +17,7 @@ pub enum Action {
     DeviceEnroll,
     DeviceRevoke,
     ConflictResolve,
+    ReportExport,
 }
 
 impl Action {
@@ -27,6 +28,7 @@ impl Action {
             Action::DeviceEnroll => "device.enroll",
             Action::DeviceRevoke => "device.revoke",
             Action::ConflictResolve => "conflict.resolve",
+            Action::ReportExport => "report.export",
         }
     }
 }

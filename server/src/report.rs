@@ -22,6 +22,7 @@ use rusqlite::{params_from_iter, Connection, Row};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::audit::{self, Action, NewAudit};
 use crate::auth::AuthDevice;
 use crate::campaign;
 use crate::db::DbError;
@@ -74,7 +75,27 @@ async fn attachment2_handler(
             compute(c, &units, period)
         })
         .await?;
-    tracing::info!(account = %device.account.id, units = report.rows.len(), year, month, "附件2 exported");
+    if format == Format::Csv {
+        let (actor, target) = (
+            device.account.id,
+            format!("attachment2/{year:04}-{month:02}"),
+        );
+        let detail = format!("csv, {} units", report.rows.len());
+        state
+            .db
+            .write(move |c| {
+                let row = NewAudit {
+                    at: now,
+                    actor: Some(actor),
+                    action: Action::ReportExport,
+                    target: &target,
+                    detail: &detail,
+                };
+                audit::record(c, &row).map_err(DbError::from)
+            })
+            .await?;
+        tracing::info!(account = %device.account.id, units = report.rows.len(), year, month, "附件2 exported as CSV");
+    }
     Ok(match format {
         Format::Json => Json(to_json(&state.catalog, &report)).into_response(),
         Format::Csv => csv_response(&state.catalog, &report),

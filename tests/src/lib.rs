@@ -4,6 +4,7 @@
 //! for the radio) to a real pengwang-server on 127.0.0.1:0. The end-to-end tests in `tests/`,
 //! the `demo` binary (the README's first command) and the `bench` binary all build on it.
 
+pub mod bench;
 pub mod device;
 pub mod field;
 pub mod proxy;

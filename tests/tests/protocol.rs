@@ -352,3 +352,51 @@ async fn the_same_building_number_in_one_estate_is_listed_as_a_possible_duplicat
     want.sort();
     assert_eq!(ids, want);
 }
+
+#[tokio::test]
+async fn only_the_creator_may_tombstone_a_record() {
+    let server = TestServer::start().await.unwrap();
+    let creator = inspector(&server, "500103001").await;
+    let mut docs = vec![creator.building(&yuzhong("嘉华大厦"), None).unwrap()];
+    assert_eq!(
+        creator
+            .post("/v1/sync", RawClient::batch(&mut docs))
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    // Someone else in the same street deletes the creator's item by a plain field write.
+    let other = inspector(&server, "500103001").await;
+    let (id, doc) = &mut docs[0];
+    let mut theirs = doc.fork().with_actor(automerge::ActorId::from(
+        other.device.0.as_bytes().as_slice(),
+    ));
+    let item = *pengwang_shared::document::read(&theirs)
+        .unwrap()
+        .items
+        .keys()
+        .next()
+        .unwrap();
+    pengwang_shared::document::delete(
+        &mut theirs,
+        pengwang_shared::document::RecordRef::Item(item),
+    )
+    .unwrap();
+    theirs.commit();
+    let mut batch = vec![(*id, theirs)];
+    let resp = other
+        .post("/v1/sync", RawClient::batch(&mut batch))
+        .await
+        .unwrap()
+        .sync()
+        .unwrap();
+    let DocOutcome::Refused(err) = &resp.docs[0].outcome else {
+        panic!("{:?}", resp.docs[0])
+    };
+    assert_eq!(err.code, "delete_not_allowed");
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM p_item WHERE deleted = 1"),
+        0
+    );
+}

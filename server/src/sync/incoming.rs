@@ -208,6 +208,7 @@ fn validate(
         ));
     }
     check_new_events(device, before, &after)?;
+    check_new_tombstones(device, before, &after)?;
     Ok(Some(after))
 }
 
@@ -225,6 +226,53 @@ fn in_scope(device: &Device, loc: &Location) -> Result<(), ApiError> {
             ),
         ))
     }
+}
+
+/// A record newly marked deleted must have been created by this device's account (DESIGN §4:
+/// the tombstone belongs to the record's creator; everyone else voids).
+fn check_new_tombstones(
+    device: &Device,
+    before: Option<&BuildingDoc>,
+    after: &BuildingDoc,
+) -> Result<(), ApiError> {
+    let me = device.account.id.to_string();
+    let was_deleted_item = |id| {
+        before
+            .and_then(|b| b.items.get(id))
+            .is_some_and(|i| i.deleted)
+    };
+    let was_deleted_household = |id| {
+        before
+            .and_then(|b| b.households.get(id))
+            .is_some_and(|h| h.deleted)
+    };
+    let creator = |fields: &document::Fields| {
+        fields
+            .get("created_by")
+            .and_then(|v| v.as_str().map(str::to_owned))
+    };
+    let items = after
+        .items
+        .iter()
+        .filter(|(id, i)| i.deleted && !was_deleted_item(*id))
+        .map(|(id, i)| (format!("item {id}"), creator(&i.fields)));
+    let households = after
+        .households
+        .iter()
+        .filter(|(id, h)| h.deleted && !was_deleted_household(*id))
+        .map(|(id, h)| (format!("household {id}"), creator(&h.fields)));
+    for (what, by) in items.chain(households) {
+        if by.as_deref() != Some(me.as_str()) {
+            return Err(ApiError::new(
+                "delete_not_allowed",
+                format!(
+                    "{what} was created by {}; only its creator may delete it — void it instead",
+                    by.unwrap_or_else(|| "nobody".into())
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Every event the server has not seen must name this device's account, role and device.

@@ -28,7 +28,7 @@ use crate::item::Category;
 use crate::role::Location;
 
 pub use field::{FieldSpec, FieldValue, BUILDING_FIELDS, HOUSEHOLD_FIELDS, ITEM_FIELDS};
-pub use read::{read, BuildingDoc, HouseholdRecord, ItemRecord};
+pub use read::{read, BuildingDoc, Fields, HouseholdRecord, ItemRecord};
 
 /// Bumped only with a migration of existing documents.
 pub const SCHEMA_VERSION: i64 = 1;

@@ -53,7 +53,12 @@ fn stat_cpu(path: &std::path::Path) -> Duration {
     };
     // After ")": state is field 3, so utime (field 14) and stime (field 15) are at 11 and 12.
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     Duration::from_millis((tick(11) + tick(12)) * 1000 / TICKS_PER_SECOND)
 }
 

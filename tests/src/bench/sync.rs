@@ -88,7 +88,9 @@ async fn phone(
     let clock = Arc::new(FakeClock::at(Timestamp::parse_local("2026-03-02 09:00")?));
     let device = Device::open(&dir.join(format!("{}.sqlite3", account.id)), clock)?;
     let code = server.enrollment_code(&account)?;
-    device.enroll(&server.url(), &code, &format!("{name}的手机")).await?;
+    device
+        .enroll(&server.url(), &code, &format!("{name}的手机"))
+        .await?;
     Ok(device)
 }
 
@@ -131,7 +133,10 @@ async fn sync_settled(d: &Device) -> anyhow::Result<Traffic> {
     let mut t = Traffic::default();
     while t.calls == 0 || d.pending()?.docs > 0 {
         if t.calls == 10 {
-            bail!("{} documents still queued after 10 syncs", d.pending()?.docs);
+            bail!(
+                "{} documents still queued after 10 syncs",
+                d.pending()?.docs
+            );
         }
         t.add(&d.sync().await?)?;
     }
@@ -155,14 +160,15 @@ fn step_row(table: &mut Table, label: &str, cost: Cost, t: Option<Traffic>) {
 
 /// One street: inspector A records `plan.buildings` buildings, checker B (same street) receives
 /// them; A changes `plan.changed` of them; then both sync with nothing changed.
-fn one_street(
-    server: &TestServer,
-    rt: &Runtime,
-    dir: &Path,
-    plan: &Plan,
-) -> anyhow::Result<Table> {
+fn one_street(server: &TestServer, rt: &Runtime, dir: &Path, plan: &Plan) -> anyhow::Result<Table> {
     let scope = street_scope("500103001");
-    let a = rt.block_on(phone(server, dir, "张网格", Role::CommunityInspector, scope.clone()))?;
+    let a = rt.block_on(phone(
+        server,
+        dir,
+        "张网格",
+        Role::CommunityInspector,
+        scope.clone(),
+    ))?;
     let b = rt.block_on(phone(server, dir, "王核查", Role::StreetChecker, scope))?;
     let mut table = Table::new(&[
         "step",
@@ -178,23 +184,53 @@ fn one_street(
     let (made, cost) = rt.block_on(measure(async { record(&a, plan.buildings) }));
     let made = made?;
     let n = count(plan.buildings as u64);
-    step_row(&mut table, &format!("A records {n} buildings (offline, 3 commits each)"), cost, None);
+    step_row(
+        &mut table,
+        &format!("A records {n} buildings (offline, 3 commits each)"),
+        cost,
+        None,
+    );
     let (t, cost) = rt.block_on(measure(sync_settled(&a)));
-    step_row(&mut table, &format!("A uploads {n} new documents"), cost, Some(t?));
+    step_row(
+        &mut table,
+        &format!("A uploads {n} new documents"),
+        cost,
+        Some(t?),
+    );
     let (t, cost) = rt.block_on(measure(sync_settled(&b)));
-    step_row(&mut table, &format!("B (same street) receives {n} documents"), cost, Some(t?));
+    step_row(
+        &mut table,
+        &format!("B (same street) receives {n} documents"),
+        cost,
+        Some(t?),
+    );
     for (k, (bid, item)) in made.iter().take(plan.changed).enumerate() {
         let area = FieldValue::Real(2.0 + k as f64 / 10.0);
         a.set_field(*bid, RecordRef::Item(*item), "area_m2", area)?;
     }
     let c = plan.changed;
     let (t, cost) = rt.block_on(measure(sync_settled(&a)));
-    step_row(&mut table, &format!("A: {c} of {n} changed (1 field each)"), cost, Some(t?));
+    step_row(
+        &mut table,
+        &format!("A: {c} of {n} changed (1 field each)"),
+        cost,
+        Some(t?),
+    );
     let (t, cost) = rt.block_on(measure(sync_settled(&b)));
-    step_row(&mut table, &format!("B receives the {c} changed"), cost, Some(t?));
+    step_row(
+        &mut table,
+        &format!("B receives the {c} changed"),
+        cost,
+        Some(t?),
+    );
     for (who, d) in [("A", &a), ("B", &b)] {
         let (t, cost) = rt.block_on(measure(sync_once(d)));
-        step_row(&mut table, &format!("{who}: nothing changed ({n} docs)"), cost, Some(t?));
+        step_row(
+            &mut table,
+            &format!("{who}: nothing changed ({n} docs)"),
+            cost,
+            Some(t?),
+        );
     }
     Ok(table)
 }
@@ -213,17 +249,15 @@ fn record(d: &Device, n: usize) -> anyhow::Result<Vec<(BuildingId, ItemId)>> {
 
 /// Phones in different streets (so none receives another's documents), each with its own
 /// buildings, edit one document and sync it, `plan.rounds` times, all at once.
-fn throughput(
-    server: &TestServer,
-    rt: &Runtime,
-    dir: &Path,
-    plan: &Plan,
-) -> anyhow::Result<Table> {
+fn throughput(server: &TestServer, rt: &Runtime, dir: &Path, plan: &Plan) -> anyhow::Result<Table> {
     let most = plan.concurrency.iter().copied().max().unwrap_or(0);
     let unit = UnitCode::parse("500103")?;
     let streets: Vec<_> = server.state.catalog.streets_of(&unit).take(most).collect();
     if streets.len() < most {
-        bail!("渝中区 has {} streets, {most} phones need one each", streets.len());
+        bail!(
+            "渝中区 has {} streets, {most} phones need one each",
+            streets.len()
+        );
     }
     let mut phones = Vec::new();
     for (k, street) in streets.iter().enumerate() {
@@ -233,8 +267,16 @@ fn throughput(
             .communities_of(&street.code)
             .next()
             .with_context(|| format!("street {} has no community", street.code))?;
-        let scope = Scope::Street { street: street.code.clone() };
-        let d = rt.block_on(phone(server, dir, &format!("网格员{k}"), Role::CommunityInspector, scope))?;
+        let scope = Scope::Street {
+            street: street.code.clone(),
+        };
+        let d = rt.block_on(phone(
+            server,
+            dir,
+            &format!("网格员{k}"),
+            Role::CommunityInspector,
+            scope,
+        ))?;
         let place = Location {
             unit: street.unit.clone(),
             street: street.code.clone(),
@@ -242,7 +284,9 @@ fn throughput(
             estate: ESTATES[k % ESTATES.len()].into(),
         };
         let items = (0..plan.buildings_per_phone)
-            .map(|j| building_with_awning(&d, &place, &format!("{}栋", j + 1)).map(|(b, _, i)| (b, i)))
+            .map(|j| {
+                building_with_awning(&d, &place, &format!("{}栋", j + 1)).map(|(b, _, i)| (b, i))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         rt.block_on(sync_settled(&d))?;
         phones.push((d, items));
@@ -273,7 +317,10 @@ fn throughput(
             time(pct(95)),
             time(pct(100)),
             time(cost.server_cpu / syncs.max(1)),
-            format!("{:.0} %", 100.0 * cost.server_cpu.as_secs_f64() / cost.wall.as_secs_f64()),
+            format!(
+                "{:.0} %",
+                100.0 * cost.server_cpu.as_secs_f64() / cost.wall.as_secs_f64()
+            ),
         ]);
     }
     Ok(table)
@@ -306,13 +353,19 @@ async fn edit_and_sync(
         let (b, i) = items[r % items.len()];
         let editor = d.clone();
         let area = FieldValue::Real(3.0 + r as f64 / 10.0);
-        tokio::task::spawn_blocking(move || editor.set_field(b, RecordRef::Item(i), "area_m2", area))
-            .await??;
+        tokio::task::spawn_blocking(move || {
+            editor.set_field(b, RecordRef::Item(i), "area_m2", area)
+        })
+        .await??;
         let start = Instant::now();
         let report = d.sync().await?;
         latencies.push(start.elapsed());
         if report.docs_sent != 1 || !report.refused.is_empty() {
-            bail!("a one-edit sync sent {} documents, refused {:?}", report.docs_sent, report.refused);
+            bail!(
+                "a one-edit sync sent {} documents, refused {:?}",
+                report.docs_sent,
+                report.refused
+            );
         }
     }
     Ok(latencies)

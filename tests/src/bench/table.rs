@@ -33,7 +33,11 @@ impl fmt::Display for Table {
         let widths: Vec<usize> = (0..columns)
             .map(|i| {
                 let cells = self.rows.iter().filter_map(|r| r.get(i));
-                cells.chain([&self.head[i]]).map(|c| width(c)).max().unwrap_or(0)
+                cells
+                    .chain([&self.head[i]])
+                    .map(|c| width(c))
+                    .max()
+                    .unwrap_or(0)
             })
             .collect();
         let line = |f: &mut fmt::Formatter<'_>, cells: &[String]| {
