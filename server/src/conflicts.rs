@@ -173,22 +173,23 @@ fn groups(rows: Vec<(Value, Value)>) -> Vec<Value> {
         .collect()
 }
 
-/// Buildings (not merged) with the same unit, estate and number (normalised).
+/// Buildings (not merged) with the same street, estate and number (normalised): an estate lies
+/// in one street, and the same estate name recurs across a district.
 fn duplicate_buildings(conn: &Connection, scope: &Scope) -> Result<Vec<Value>, DbError> {
     let (cond, params) = scope::filter(scope, "b", "estate_norm");
     let sql = format!(
         "SELECT * FROM (
-            SELECT b.unit_code, b.estate_norm, b.number_norm, b.id, b.street_code, b.community_code, b.estate, b.number,
+            SELECT b.street_code, b.estate_norm, b.number_norm, b.id, b.street_code, b.community_code, b.estate, b.number,
                    b.address, b.floors, b.height_m, b.survey_status,
                    (SELECT COUNT(*) FROM p_household h WHERE h.building_id = b.id AND h.deleted = 0),
                    (SELECT COUNT(*) FROM p_item t WHERE t.building_id = b.id AND t.deleted = 0),
-                   COUNT(*) OVER (PARTITION BY b.unit_code, b.estate_norm, b.number_norm) AS n
+                   COUNT(*) OVER (PARTITION BY b.street_code, b.estate_norm, b.number_norm) AS n
             FROM p_building b WHERE b.merged_into IS NULL AND {cond})
          WHERE n >= 2 ORDER BY 1, 2, 3, 4"
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(params), |r| {
-        let key = json!({ "unit_code": r.get::<_, String>(0)?, "estate_norm": r.get::<_, String>(1)?, "number_norm": r.get::<_, String>(2)? });
+        let key = json!({ "street_code": r.get::<_, String>(0)?, "estate_norm": r.get::<_, String>(1)?, "number_norm": r.get::<_, String>(2)? });
         let record = json!({
             "id": r.get::<_, String>(3)?, "street_code": r.get::<_, String>(4)?, "community_code": r.get::<_, String>(5)?,
             "estate": r.get::<_, String>(6)?, "number": r.get::<_, String>(7)?, "address": r.get::<_, String>(8)?,
@@ -201,15 +202,15 @@ fn duplicate_buildings(conn: &Connection, scope: &Scope) -> Result<Vec<Value>, D
 }
 
 /// Households (not deleted) with the same 单元 and room (normalised) in one building or in
-/// buildings that are themselves duplicates (same unit, estate and number). Personal fields are
+/// buildings that are themselves duplicates (same street, estate and number). Personal fields are
 /// masked.
 fn duplicate_households(conn: &Connection, scope: &Scope) -> Result<Vec<Value>, DbError> {
     let (cond, params) = scope::filter(scope, "b", "estate_norm");
     let sql = format!(
         "SELECT * FROM (
-            SELECT b.unit_code, b.estate_norm, b.number_norm, h.stair_unit, h.room_norm, h.id, h.building_id,
+            SELECT b.street_code, b.estate_norm, b.number_norm, h.stair_unit, h.room_norm, h.id, h.building_id,
                    b.estate, b.number, h.floor, h.room, h.survey_result, h.fields_json,
-                   COUNT(*) OVER (PARTITION BY b.unit_code, b.estate_norm, b.number_norm, h.stair_unit, h.room_norm) AS n
+                   COUNT(*) OVER (PARTITION BY b.street_code, b.estate_norm, b.number_norm, h.stair_unit, h.room_norm) AS n
             FROM p_household h JOIN p_building b ON b.id = h.building_id
             WHERE h.deleted = 0 AND h.room_norm <> '' AND b.merged_into IS NULL AND {cond})
          WHERE n >= 2 ORDER BY 1, 2, 3, 4, 5, 6"
@@ -217,7 +218,7 @@ fn duplicate_households(conn: &Connection, scope: &Scope) -> Result<Vec<Value>, 
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(params), |r| {
         let key = json!({
-            "unit_code": r.get::<_, String>(0)?, "estate_norm": r.get::<_, String>(1)?, "number_norm": r.get::<_, String>(2)?,
+            "street_code": r.get::<_, String>(0)?, "estate_norm": r.get::<_, String>(1)?, "number_norm": r.get::<_, String>(2)?,
             "stair_unit": r.get::<_, String>(3)?, "room_norm": r.get::<_, String>(4)?,
         });
         let fields = masked_fields(&r.get::<_, String>(12)?);

@@ -48,7 +48,8 @@ pub struct Summary {
     pub buildings: usize,
     pub households: usize,
     pub items: usize,
-    pub syncs: usize,
+    /// Changes the server received from the phones.
+    pub changes: i64,
     pub tokens: Vec<(String, String)>,
     pub addr: String,
 }
@@ -160,6 +161,9 @@ pub async fn run(state: &AppState, addr: SocketAddr, plan: &Plan) -> anyhow::Res
         sum.devices += 2;
     }
     sum.devices += 1;
+    sum.changes = state
+        .db
+        .with_writer(|c| c.query_row("SELECT COUNT(*) FROM change_meta", [], |r| r.get(0)))?;
     Ok(sum)
 }
 
@@ -231,7 +235,6 @@ async fn simulate_street(
         if k % 5 == 4 {
             a.device.sync().await?; // phones come back into signal now and then
             b.device.sync().await?;
-            sum.syncs += 2;
         }
     }
     // A duplicate: b records again the first building a recorded (same estate, same number).
@@ -253,7 +256,6 @@ async fn simulate_street(
     a.device.sync().await?;
     b.device.sync().await?;
     checker.device.sync().await?;
-    sum.syncs += 3;
     for (bid, items) in &made {
         for item in items {
             progress(&a, &b, &checker, officer, *bid, *item, rng).await?;
@@ -282,7 +284,6 @@ async fn simulate_street(
     }
     for p in [&a, &b, &checker, officer, &a, &b] {
         p.device.sync().await?;
-        sum.syncs += 1;
     }
     Ok(())
 }
@@ -294,7 +295,12 @@ fn survey_building(
     rng: &mut StdRng,
     sum: &mut Summary,
 ) -> anyhow::Result<(BuildingId, Vec<ItemId>)> {
-    let floors: i64 = rng.gen_range(12..34);
+    // Every sixth building is a multi-storey block: recorded, but kept out of the high-rise table.
+    let floors: i64 = if k % 6 == 5 {
+        rng.gen_range(5..9)
+    } else {
+        rng.gen_range(12..34)
+    };
     let number = format!("{}栋", k / ESTATES.len() + 1);
     let bid = p.device.create_building(
         loc.clone(),
@@ -407,6 +413,10 @@ async fn progress(
             EventKind::Refuse,
             "业主拒不整改",
         )?;
+        if rng.gen_bool(0.3) {
+            checker.device.sync().await?;
+            return Ok(()); // refused, not yet handed to enforcement
+        }
         step(
             &checker.device,
             bid,
@@ -415,7 +425,7 @@ async fn progress(
             "两次劝导无果，移交执法",
         )?;
         checker.device.sync().await?;
-        if rng.gen_bool(0.6) {
+        if rng.gen_bool(0.7) {
             officer.device.sync().await?;
             officer.clock.set(day(month.min(10) + 1, d));
             let detail = EventDetail {
@@ -434,6 +444,9 @@ async fn progress(
                 },
             )?;
             officer.device.sync().await?;
+            if rng.gen_bool(0.3) {
+                return Ok(()); // removed, awaiting the street's check
+            }
             checker.device.sync().await?;
             checker.clock.set(day(month.min(10) + 1, d.min(27) + 1));
             step(&checker.device, bid, item, EventKind::Close, "")?;
@@ -485,7 +498,7 @@ async fn progress(
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "demo data: {} units, {} streets, {} phones, {} buildings, {} households, {} hazard items, {} syncs", self.units, self.streets, self.devices, self.buildings, self.households, self.items, self.syncs)?;
+        writeln!(f, "demo data: {} units, {} streets, {} phones, {} buildings, {} households, {} hazard items, {} changes synced", self.units, self.streets, self.devices, self.buildings, self.households, self.items, self.changes)?;
         writeln!(
             f,
             "\nLook at it (tokens are bearer tokens of console devices):"

@@ -18,7 +18,7 @@ use rand::distributions::{Distribution, WeightedIndex};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rusqlite::{params, Connection, Statement};
-use uuid::{Builder, Uuid};
+use uuid::Builder;
 
 /// What was seeded.
 #[derive(Clone, Copy, Debug, Default)]
@@ -138,7 +138,9 @@ impl<'c> Writer<'c> {
     fn id(&mut self, at: i64) -> String {
         let random: [u8; 10] = self.rng.gen();
         let millis = (at * 1000) as u64 + self.rng.gen_range(0..1000);
-        Uuid::from(Builder::from_unix_timestamp_millis(millis, &random).into_uuid()).to_string()
+        Builder::from_unix_timestamp_millis(millis, &random)
+            .into_uuid()
+            .to_string()
     }
 
     /// One building with its households and items, at most `room` items.

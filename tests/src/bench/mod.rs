@@ -13,6 +13,7 @@ pub mod report;
 pub mod runtime;
 pub mod sync;
 pub mod table;
+pub mod throughput;
 
 /// One line about the machine and the build the figures come from.
 pub fn machine() -> String {

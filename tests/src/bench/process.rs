@@ -1,5 +1,5 @@
-//! What the kernel says this process used: CPU time per named thread, process CPU time, and
-//! resident memory (current and peak), read from `/proc`. Linux only, no `libc`.
+//! What the kernel says this process used: CPU time per named thread, and resident memory
+//! (current and peak), read from `/proc`. Linux only, no `libc`.
 
 use std::fs;
 use std::time::Duration;
@@ -27,12 +27,6 @@ pub fn thread_cpu(names: &[&str]) -> Duration {
             schedstat(&dir.join("schedstat")).unwrap_or_else(|| stat_cpu(&dir.join("stat")))
         })
         .sum()
-}
-
-/// CPU time used so far by the whole process, every thread, dead ones included (user + system,
-/// 10 ms resolution).
-pub fn process_cpu() -> Duration {
-    stat_cpu(std::path::Path::new("/proc/self/stat"))
 }
 
 fn schedstat(path: &std::path::Path) -> Option<Duration> {

@@ -124,7 +124,7 @@ fn city_table(city: &City, seeding: Duration, size: u64) -> Table {
         "households",
         "items",
         "seeding (not measured path)",
-        "database size",
+        "database size (these tables)",
     ]);
     t.row(vec![
         "p_building / p_household / p_item".into(),
@@ -148,6 +148,7 @@ fn requests_table(requests: &[Request]) -> anyhow::Result<Table> {
         "server CPU",
         "RSS before",
         "peak RSS during",
+        "peak − before",
     ]);
     for r in requests {
         if r.status != 200 {
@@ -172,6 +173,7 @@ fn requests_table(requests: &[Request]) -> anyhow::Result<Table> {
             time(r.server_cpu),
             bytes(r.rss_before),
             peak,
+            bytes(r.peak.saturating_sub(r.rss_before)),
         ]);
     }
     Ok(t)

@@ -20,6 +20,7 @@ use tokio::runtime::Runtime;
 
 use super::runtime::{self, measure, Cost};
 use super::table::{bytes, count, time, Table};
+use super::throughput;
 use crate::field::{building_with_awning, street_scope, yuzhong};
 use crate::TestServer;
 
@@ -43,12 +44,12 @@ impl Default for Plan {
             changed: 50,
             concurrency: vec![1, 4, 8],
             buildings_per_phone: 50,
-            rounds: 25,
+            rounds: 50,
         }
     }
 }
 
-const ESTATES: [&str; 8] = [
+pub(super) const ESTATES: [&str; 8] = [
     "阳光花园",
     "金科世界城",
     "龙湖春森彼岸",
@@ -69,7 +70,10 @@ pub fn run(plan: &Plan) -> anyhow::Result<()> {
         server.addr
     );
     println!("{}", one_street(&server, &phones_rt, dir.path(), plan)?);
-    println!("{}", throughput(&server, &phones_rt, dir.path(), plan)?);
+    println!(
+        "{}",
+        throughput::run(&server, &phones_rt, dir.path(), plan)?
+    );
     drop(server);
     drop(phones_rt);
     drop(server_rt);
@@ -77,7 +81,7 @@ pub fn run(plan: &Plan) -> anyhow::Result<()> {
 }
 
 /// A phone on the server, enrolled over HTTP, with a clock at 2026-03-02 09:00.
-async fn phone(
+pub(super) async fn phone(
     server: &TestServer,
     dir: &Path,
     name: &str,
@@ -129,7 +133,7 @@ async fn sync_once(d: &Device) -> anyhow::Result<Traffic> {
 
 /// `Device::sync` until the outbox is empty (one call caps its round trips, so a first upload of
 /// many documents may take more than one).
-async fn sync_settled(d: &Device) -> anyhow::Result<Traffic> {
+pub(super) async fn sync_settled(d: &Device) -> anyhow::Result<Traffic> {
     let mut t = Traffic::default();
     while t.calls == 0 || d.pending()?.docs > 0 {
         if t.calls == 10 {
@@ -245,128 +249,4 @@ fn record(d: &Device, n: usize) -> anyhow::Result<Vec<(BuildingId, ItemId)>> {
             Ok((b, i))
         })
         .collect()
-}
-
-/// Phones in different streets (so none receives another's documents), each with its own
-/// buildings, edit one document and sync it, `plan.rounds` times, all at once.
-fn throughput(server: &TestServer, rt: &Runtime, dir: &Path, plan: &Plan) -> anyhow::Result<Table> {
-    let most = plan.concurrency.iter().copied().max().unwrap_or(0);
-    let unit = UnitCode::parse("500103")?;
-    let streets: Vec<_> = server.state.catalog.streets_of(&unit).take(most).collect();
-    if streets.len() < most {
-        bail!(
-            "渝中区 has {} streets, {most} phones need one each",
-            streets.len()
-        );
-    }
-    let mut phones = Vec::new();
-    for (k, street) in streets.iter().enumerate() {
-        let community = server
-            .state
-            .catalog
-            .communities_of(&street.code)
-            .next()
-            .with_context(|| format!("street {} has no community", street.code))?;
-        let scope = Scope::Street {
-            street: street.code.clone(),
-        };
-        let d = rt.block_on(phone(
-            server,
-            dir,
-            &format!("网格员{k}"),
-            Role::CommunityInspector,
-            scope,
-        ))?;
-        let place = Location {
-            unit: street.unit.clone(),
-            street: street.code.clone(),
-            community: community.code.clone(),
-            estate: ESTATES[k % ESTATES.len()].into(),
-        };
-        let items = (0..plan.buildings_per_phone)
-            .map(|j| {
-                building_with_awning(&d, &place, &format!("{}栋", j + 1)).map(|(b, _, i)| (b, i))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        rt.block_on(sync_settled(&d))?;
-        phones.push((d, items));
-    }
-    let mut table = Table::new(&[
-        "phones at once",
-        "doc-syncs",
-        "wall",
-        "doc-syncs/s",
-        "latency p50",
-        "p95",
-        "max",
-        "server CPU per doc-sync",
-        "server CPU / wall",
-    ]);
-    for &n in &plan.concurrency {
-        let (latencies, cost) = rt.block_on(measure(edit_and_sync_all(&phones[..n], plan.rounds)));
-        let mut latencies = latencies?;
-        latencies.sort();
-        let syncs = latencies.len() as u32;
-        let pct = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
-        table.row(vec![
-            n.to_string(),
-            count(u64::from(syncs)),
-            time(cost.wall),
-            format!("{:.0}", f64::from(syncs) / cost.wall.as_secs_f64()),
-            time(pct(50)),
-            time(pct(95)),
-            time(pct(100)),
-            time(cost.server_cpu / syncs.max(1)),
-            format!(
-                "{:.0} %",
-                100.0 * cost.server_cpu.as_secs_f64() / cost.wall.as_secs_f64()
-            ),
-        ]);
-    }
-    Ok(table)
-}
-
-/// Every phone at once: `rounds` times, change one field of one of its documents, then sync.
-/// Returns the duration of every sync call (each carries exactly one changed document).
-async fn edit_and_sync_all(
-    phones: &[(Device, Vec<(BuildingId, ItemId)>)],
-    rounds: usize,
-) -> anyhow::Result<Vec<Duration>> {
-    let tasks: Vec<_> = phones
-        .iter()
-        .map(|(d, items)| tokio::spawn(edit_and_sync(d.clone(), items.clone(), rounds)))
-        .collect();
-    let mut all = Vec::new();
-    for task in tasks {
-        all.extend(task.await??);
-    }
-    Ok(all)
-}
-
-async fn edit_and_sync(
-    d: Device,
-    items: Vec<(BuildingId, ItemId)>,
-    rounds: usize,
-) -> anyhow::Result<Vec<Duration>> {
-    let mut latencies = Vec::with_capacity(rounds);
-    for r in 0..rounds {
-        let (b, i) = items[r % items.len()];
-        let editor = d.clone();
-        let area = FieldValue::Real(3.0 + r as f64 / 10.0);
-        tokio::task::spawn_blocking(move || {
-            editor.set_field(b, RecordRef::Item(i), "area_m2", area)
-        })
-        .await??;
-        let start = Instant::now();
-        let report = d.sync().await?;
-        latencies.push(start.elapsed());
-        if report.docs_sent != 1 || !report.refused.is_empty() {
-            bail!(
-                "a one-edit sync sent {} documents, refused {:?}",
-                report.docs_sent,
-                report.refused
-            );
-        }
-    }
-    Ok(latencies)
 }

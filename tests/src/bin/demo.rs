@@ -17,7 +17,7 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: std::net::SocketAddr,
     /// Buildings per street.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 20)]
     buildings: usize,
 }
 
