@@ -167,10 +167,13 @@ fn validate(
     let after =
         document::read(working).map_err(|e| ApiError::new("invalid_document", e.to_string()))?;
     if let Some(b) = before {
-        if b.location != after.location && b.location.street != after.location.street {
+        // The estate name is an editable field (checked against the scope below); the
+        // administrative place is fixed at creation.
+        let place = |l: &Location| (l.unit.clone(), l.street.clone(), l.community.clone());
+        if place(&b.location) != place(&after.location) {
             return Err(ApiError::new(
                 "location_changed",
-                "a building's street and community cannot change by sync",
+                "a building's unit, street and community are fixed when it is created",
             ));
         }
     }
