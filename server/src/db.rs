@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-use crate::migrations;
+use pengwang_migrations::{self as migrations, MigrationError};
 
 /// Read-only connections kept open at most (created on first use).
 const MAX_READERS: usize = 4;
@@ -30,17 +30,10 @@ pub enum DbError {
     },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
-    #[error("migration {version:04} ({name}) failed: {source}")]
-    Migration {
-        version: i64,
-        name: &'static str,
-        source: rusqlite::Error,
-    },
-    #[error(
-        "database schema version {found} is newer than this server knows ({known}): \
-         run a pengwang-server at least as new as the one that last opened it"
-    )]
-    FutureSchema { found: i64, known: i64 },
+    /// A migration failed, or the database is newer than this server (run a pengwang-server at
+    /// least as new as the one that last opened it).
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
     #[error("stored {what} is unreadable: {detail}")]
     Corrupt { what: &'static str, detail: String },
     #[error("database task panicked")]
@@ -75,7 +68,9 @@ impl Db {
     pub fn open(path: impl AsRef<Path>) -> Result<Db, DbError> {
         let path = path.as_ref().to_path_buf();
         let mut writer = open_writer(&path)?;
-        migrations::apply(&mut writer, migrations::ALL)?;
+        for m in migrations::apply(&mut writer, migrations::SERVER)? {
+            tracing::info!(version = m.version, name = m.name, "applied migration");
+        }
         let inner = Inner {
             path,
             writer: Mutex::new(writer),

@@ -2,7 +2,7 @@
 //! the phones sync with. The binary (`main.rs`) only parses the command line; everything it
 //! does is a call into this library, so tests run the same server without a socket.
 //!
-//! Reading order: [`config`] → [`db`] / [`migrations`] → [`regions`] → [`accounts`] /
+//! Reading order: [`config`] → [`db`] → [`regions`] → [`accounts`] /
 //! [`devices`] → [`state`] → [`auth`] / [`error`] → [`routes`] → [`run`].
 
 pub mod accounts;
@@ -17,7 +17,6 @@ pub mod devices;
 pub mod documents;
 pub mod error;
 pub mod ledger;
-pub mod migrations;
 pub mod projection;
 pub mod regions;
 pub mod report;

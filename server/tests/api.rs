@@ -4,6 +4,7 @@
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
+use pengwang_migrations::MigrationError;
 use pengwang_server::accounts::{self, NewAccount};
 use pengwang_server::db::DbError;
 use pengwang_server::{devices, AppState, Config, Db};
@@ -324,7 +325,7 @@ fn opening_a_database_twice_applies_migrations_once_and_keeps_data() {
         .unwrap();
     drop(db);
     let db = Db::open(&path).unwrap();
-    let known = pengwang_server::migrations::ALL.len() as i64;
+    let known = pengwang_migrations::SERVER.len() as i64;
     assert_eq!(count(&db, "SELECT count(*) FROM schema_migrations"), known);
     assert_eq!(
         count(&db, "SELECT max(version) FROM schema_migrations"),
@@ -347,16 +348,15 @@ fn a_database_with_a_newer_schema_is_refused_with_a_clear_error() {
     .unwrap();
     drop(db);
     let err = Db::open(&path).err().unwrap();
-    let known = pengwang_server::migrations::ALL.len() as i64;
+    let known = pengwang_migrations::SERVER.len() as i64;
     assert!(
-        matches!(err, DbError::FutureSchema { found: 9999, known: k } if k == known),
+        matches!(err, DbError::Migration(MigrationError::FutureSchema { found: 9999, known: k }) if k == known),
         "{err}"
     );
     assert_eq!(
         err.to_string(),
         format!(
-            "database schema version 9999 is newer than this server knows ({known}): \
-             run a pengwang-server at least as new as the one that last opened it"
+            "database schema version 9999 is newer than this build knows ({known}): update the program"
         )
     );
 }

@@ -36,11 +36,10 @@ pub enum CoreError {
     /// The device database or a stored document failed.
     #[error("storage: {0}")]
     Storage(String),
-    /// The database was written by a newer app; opening it with this one could lose data.
-    #[error(
-        "device database schema version {found} is newer than this app knows ({known}): update the app"
-    )]
-    FutureSchema { found: i64, known: i64 },
+    /// A migration failed, or the database was written by a newer app (opening it with this one
+    /// could lose data).
+    #[error("device database: {0}")]
+    Migration(#[from] pengwang_migrations::MigrationError),
 }
 
 impl CoreError {
@@ -55,7 +54,7 @@ impl CoreError {
             CoreError::Server { .. } => "server",
             CoreError::Revoked(_) => "revoked",
             CoreError::UpdateRequired(_) => "update_required",
-            CoreError::Storage(_) | CoreError::FutureSchema { .. } => "storage",
+            CoreError::Storage(_) | CoreError::Migration(_) => "storage",
         }
     }
 

@@ -8,7 +8,6 @@
 //! because a phone's battery runs out mid-write more often than a server's does.
 
 mod documents;
-mod migrations;
 
 pub(crate) use documents::OutboxEntry;
 
@@ -62,7 +61,7 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(5))?;
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
-        migrations::apply(&mut conn, migrations::ALL)?;
+        pengwang_migrations::apply(&mut conn, pengwang_migrations::DEVICE)?;
         Ok(Store { conn })
     }
 

@@ -366,10 +366,10 @@ fn a_database_written_by_a_newer_app_is_refused() {
     assert!(
         matches!(
             err,
-            CoreError::FutureSchema {
+            CoreError::Migration(pengwang_migrations::MigrationError::FutureSchema {
                 found: 99,
                 known: 1
-            }
+            })
         ),
         "{err}"
     );
