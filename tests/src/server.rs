@@ -84,6 +84,56 @@ impl TestServer {
             .with_writer(|c| devices::issue_code(c, account.id, 7, now))?)
     }
 
+    /// `SELECT COUNT(*) …` on the server's database.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.state
+            .db
+            .with_writer(|c| c.query_row(sql, [], |r| r.get::<_, i64>(0)))
+            .expect("count query")
+    }
+
+    /// Every row of `tables` as text, in key order — to compare stored state before and after.
+    /// `p_conflict.first_seen` is left out: it records when a conflict was first seen (history),
+    /// which a rebuild from the documents cannot know.
+    pub fn rows(&self, tables: &[&str]) -> Vec<String> {
+        self.state
+            .db
+            .with_writer(|c| {
+                let mut out = Vec::new();
+                for t in tables {
+                    let mut stmt = c.prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2"))?;
+                    let skip = stmt
+                        .column_index("first_seen")
+                        .ok()
+                        .filter(|_| *t == "p_conflict");
+                    let n = stmt.column_count();
+                    let rows = stmt.query_map([], |r| {
+                        (0..n)
+                            .filter(|k| Some(*k) != skip)
+                            .map(|k| {
+                                r.get::<_, rusqlite::types::Value>(k)
+                                    .map(|v| format!("{v:?}"))
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    })?;
+                    for r in rows {
+                        out.push(format!("{t}: {}", r?.join("|")));
+                    }
+                }
+                Ok::<_, rusqlite::Error>(out)
+            })
+            .expect("dump tables")
+    }
+
+    /// Every projection table.
+    pub const PROJECTIONS: [&'static str; 5] = [
+        "p_building",
+        "p_household",
+        "p_item",
+        "p_event",
+        "p_conflict",
+    ];
+
     /// Stops serving and hands back the data directory (to restart on the same database).
     pub async fn stop(mut self) -> TempDir {
         self.shutdown_now().await;

@@ -12,41 +12,6 @@ use pengwang_shared::settings::CampaignSettings;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-fn projections(server: &TestServer) -> Vec<String> {
-    server
-        .state
-        .db
-        .with_writer(|c| {
-            let mut out = Vec::new();
-            for t in [
-                "p_building",
-                "p_household",
-                "p_item",
-                "p_event",
-                "p_conflict",
-            ] {
-                let mut stmt = c.prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2"))?;
-                let n = stmt.column_count();
-                // p_conflict.first_seen (column 5) records when a conflict was first seen: history,
-                // not a function of the document.
-                let rows = stmt.query_map([], |r| {
-                    (0..n)
-                        .filter(|k| !(t == "p_conflict" && *k == 5))
-                        .map(|k| {
-                            r.get::<_, rusqlite::types::Value>(k)
-                                .map(|v| format!("{v:?}"))
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })?;
-                for r in rows {
-                    out.push(format!("{t}: {}", r?.join("|")));
-                }
-            }
-            Ok::<_, rusqlite::Error>(out)
-        })
-        .unwrap()
-}
-
 async fn random_field_work(seed: u64) {
     let server = TestServer::start().await.unwrap();
     let mut phones = Vec::new();
@@ -148,14 +113,18 @@ async fn random_field_work(seed: u64) {
             }
         }
     }
-    let incremental = projections(&server);
+    let incremental = server.rows(&TestServer::PROJECTIONS);
     let settings = CampaignSettings::for_year(2026);
     server
         .state
         .db
         .with_writer(|c| projection::rebuild_all(c, &settings, 0))
         .unwrap();
-    assert_eq!(projections(&server), incremental, "seed {seed}");
+    assert_eq!(
+        server.rows(&TestServer::PROJECTIONS),
+        incremental,
+        "seed {seed}"
+    );
 }
 
 #[tokio::test]

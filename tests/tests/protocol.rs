@@ -7,52 +7,19 @@ use pengwang_e2e::{TestDevice, TestServer};
 use pengwang_shared::protocol::{DocOutcome, DocPush, SyncRequest};
 use pengwang_shared::role::Role;
 
-fn count(server: &TestServer, sql: &str) -> i64 {
-    server
-        .state
-        .db
-        .with_writer(|c| c.query_row(sql, [], |r| r.get::<_, i64>(0)))
-        .unwrap()
-}
-
-/// Every stored row that sync may touch, as text.
-fn dump(server: &TestServer) -> Vec<String> {
-    let tables = [
-        "doc",
-        "doc_chunk",
-        "change_meta",
-        "sync_state",
-        "p_building",
-        "p_household",
-        "p_item",
-        "p_event",
-        "p_conflict",
-        "audit",
-    ];
-    server
-        .state
-        .db
-        .with_writer(|c| {
-            let mut out = Vec::new();
-            for t in tables {
-                let mut stmt = c.prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2"))?;
-                let n = stmt.column_count();
-                let rows = stmt.query_map([], |r| {
-                    (0..n)
-                        .map(|k| {
-                            r.get::<_, rusqlite::types::Value>(k)
-                                .map(|v| format!("{v:?}"))
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })?;
-                for r in rows {
-                    out.push(format!("{t}: {}", r?.join("|")));
-                }
-            }
-            Ok::<_, rusqlite::Error>(out)
-        })
-        .unwrap()
-}
+/// Every stored row that sync may touch.
+const STORED: [&str; 10] = [
+    "doc",
+    "doc_chunk",
+    "change_meta",
+    "sync_state",
+    "p_building",
+    "p_household",
+    "p_item",
+    "p_event",
+    "p_conflict",
+    "audit",
+];
 
 async fn inspector(server: &TestServer, street: &str) -> RawClient {
     let a = server
@@ -92,12 +59,12 @@ async fn an_event_by_someone_else_refuses_that_document_and_stores_the_rest_of_t
         "{}",
         err.message
     );
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM doc"), 1);
+    assert_eq!(server.count("SELECT COUNT(*) FROM doc"), 1);
     assert_eq!(
-        count(
-            &server,
-            &format!("SELECT COUNT(*) FROM doc WHERE doc_id = '{}'", docs[1].0)
-        ),
+        server.count(&format!(
+            "SELECT COUNT(*) FROM doc WHERE doc_id = '{}'",
+            docs[1].0
+        )),
         0
     );
 }
@@ -110,11 +77,11 @@ async fn five_identical_batches_in_parallel_are_stored_once() {
     let body = RawClient::batch(&mut docs);
     let answers = futures_join(&raw, &body).await;
     assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM doc"), 1);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM doc_chunk"), 1);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM p_item"), 1);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM p_event"), 1);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM change_meta"), 1);
+    assert_eq!(server.count("SELECT COUNT(*) FROM doc"), 1);
+    assert_eq!(server.count("SELECT COUNT(*) FROM doc_chunk"), 1);
+    assert_eq!(server.count("SELECT COUNT(*) FROM p_item"), 1);
+    assert_eq!(server.count("SELECT COUNT(*) FROM p_event"), 1);
+    assert_eq!(server.count("SELECT COUNT(*) FROM change_meta"), 1);
 }
 
 async fn futures_join(raw: &RawClient, body: &[u8]) -> Vec<u16> {
@@ -141,7 +108,7 @@ async fn truncated_garbage_and_oversized_batches_are_refused_and_nothing_stored_
         raw.post("/v1/sync", good.clone()).await.unwrap().status,
         200
     );
-    let before = dump(&server);
+    let before = server.rows(&STORED);
 
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
         ("empty", vec![], 400, "malformed_batch"),
@@ -193,7 +160,7 @@ async fn truncated_garbage_and_oversized_batches_are_refused_and_nothing_stored_
             !a.json()["message"].as_str().unwrap_or("").is_empty(),
             "{what} says what was wrong"
         );
-        assert_eq!(dump(&server), before, "{what} changed stored state");
+        assert_eq!(server.rows(&STORED), before, "{what} changed stored state");
     }
 
     // A well-formed batch whose document bytes are garbage: that document is refused on its own.
@@ -215,7 +182,8 @@ async fn truncated_garbage_and_oversized_batches_are_refused_and_nothing_stored_
     };
     assert_eq!(err.code, "malformed_document");
     assert_eq!(
-        dump(&server)
+        server
+            .rows(&STORED)
             .iter()
             .filter(|r| !r.starts_with("sync_state"))
             .collect::<Vec<_>>(),
@@ -396,7 +364,7 @@ async fn only_the_creator_may_tombstone_a_record() {
     };
     assert_eq!(err.code, "delete_not_allowed");
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM p_item WHERE deleted = 1"),
+        server.count("SELECT COUNT(*) FROM p_item WHERE deleted = 1"),
         0
     );
 }

@@ -27,14 +27,6 @@ async fn pair(server: &TestServer) -> (TestDevice, TestDevice, TestDevice) {
     )
 }
 
-fn count(server: &TestServer, sql: &str) -> i64 {
-    server
-        .state
-        .db
-        .with_writer(|c| c.query_row(sql, [], |r| r.get::<_, i64>(0)))
-        .unwrap()
-}
-
 async fn resolve(
     server: &TestServer,
     supervisor: &TestDevice,
@@ -97,7 +89,7 @@ async fn two_inspectors_edit_different_fields_offline_and_both_edits_merge() {
         doc.households[&h].fields["owner_phone"],
         text("13812341234")
     );
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM p_conflict"), 0);
+    assert_eq!(server.count("SELECT COUNT(*) FROM p_conflict"), 0);
 }
 
 #[tokio::test]
@@ -122,10 +114,7 @@ async fn same_field_two_values_is_one_conflict_until_a_supervisor_resolves_it() 
     assert_eq!(report.open_conflicts, 1);
     a.sync().await.unwrap();
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM p_conflict WHERE kind = 'field'"
-        ),
+        server.count("SELECT COUNT(*) FROM p_conflict WHERE kind = 'field'"),
         1
     );
     let found = a.conflicts(bid).unwrap();
@@ -156,7 +145,7 @@ async fn same_field_two_values_is_one_conflict_until_a_supervisor_resolves_it() 
         note: "现场复核为B3".into(),
     };
     assert_eq!(resolve(&server, &sup, &req).await, reqwest::StatusCode::OK);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM p_conflict"), 0);
+    assert_eq!(server.count("SELECT COUNT(*) FROM p_conflict"), 0);
     a.sync().await.unwrap();
     b.sync().await.unwrap();
     for d in [&a, &b] {
@@ -187,7 +176,7 @@ async fn identical_changes_on_two_devices_are_no_conflict() {
     a.sync().await.unwrap();
     b.sync().await.unwrap();
     // Two concurrent puts of one value are still two ops: get_all shows both, but they agree.
-    let open = count(&server, "SELECT COUNT(*) FROM p_conflict");
+    let open = server.count("SELECT COUNT(*) FROM p_conflict");
     let values: Vec<_> = a.conflicts(bid).unwrap();
     assert!(open <= 1);
     if let [DocConflict::Field { writes, .. }] = values.as_slice() {
@@ -209,10 +198,7 @@ async fn deleting_an_item_another_device_edits_offline_is_a_conflict_and_keeps_t
     b.sync().await.unwrap();
     a.sync().await.unwrap();
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM p_conflict WHERE kind = 'deleted'"
-        ),
+        server.count("SELECT COUNT(*) FROM p_conflict WHERE kind = 'deleted'"),
         1
     );
     let doc = a.building(bid).unwrap();
@@ -234,17 +220,11 @@ async fn concurrent_lifecycle_steps_fork_and_a_resolution_ends_the_fork_everywhe
     b.sync().await.unwrap();
     a.sync().await.unwrap();
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM p_conflict WHERE kind = 'fork'"
-        ),
+        server.count("SELECT COUNT(*) FROM p_conflict WHERE kind = 'fork'"),
         1
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM p_item WHERE forked = 1 AND completed_at IS NULL"
-        ),
+        server.count("SELECT COUNT(*) FROM p_item WHERE forked = 1 AND completed_at IS NULL"),
         1
     );
     assert!(a.item_fold(bid, item).unwrap().is_forked());
@@ -257,7 +237,7 @@ async fn concurrent_lifecycle_steps_fork_and_a_resolution_ends_the_fork_everywhe
         note: "业主已自行拆除".into(),
     };
     assert_eq!(resolve(&server, &sup, &req).await, reqwest::StatusCode::OK);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM p_conflict"), 0);
+    assert_eq!(server.count("SELECT COUNT(*) FROM p_conflict"), 0);
     a.sync().await.unwrap();
     b.sync().await.unwrap();
     for d in [&a, &b] {
@@ -299,15 +279,15 @@ async fn a_lost_response_is_retried_and_every_record_is_stored_once() {
     a.drop_responses();
     assert!(a.sync().await.is_err());
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM p_event"),
+        server.count("SELECT COUNT(*) FROM p_event"),
         2,
         "the server committed before answering"
     );
     a.go_online();
     a.sync().await.unwrap();
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM p_building"), 1);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM p_item"), 1);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM p_event"), 2);
+    assert_eq!(server.count("SELECT COUNT(*) FROM p_building"), 1);
+    assert_eq!(server.count("SELECT COUNT(*) FROM p_item"), 1);
+    assert_eq!(server.count("SELECT COUNT(*) FROM p_event"), 2);
     assert_eq!(a.pending().unwrap().docs, 0);
 }
 
@@ -321,7 +301,7 @@ async fn an_inspector_cannot_write_another_streets_building() {
             .is_err(),
         "the phone refuses out-of-scope buildings"
     );
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM doc"), 0);
+    assert_eq!(server.count("SELECT COUNT(*) FROM doc"), 0);
 }
 
 #[tokio::test]
@@ -335,40 +315,7 @@ async fn incremental_projections_equal_a_full_rebuild() {
     }
     s.sync().await.unwrap();
     b.sync().await.unwrap();
-    let dump = |server: &TestServer| -> Vec<String> {
-        server
-            .state
-            .db
-            .with_writer(|c| {
-                let mut out = Vec::new();
-                for t in [
-                    "p_building",
-                    "p_household",
-                    "p_item",
-                    "p_event",
-                    "p_conflict",
-                ] {
-                    let mut stmt = c.prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2"))?;
-                    let n = stmt.column_count();
-                    let rows = stmt.query_map([], |r| {
-                        let mut v = Vec::new();
-                        for k in 0..n {
-                            let x: rusqlite::types::Value = r.get(k)?;
-                            if !(t == "p_conflict" && k == 5) {
-                                v.push(format!("{x:?}"));
-                            }
-                        }
-                        Ok(format!("{t}: {}", v.join("|")))
-                    })?;
-                    for r in rows {
-                        out.push(r?);
-                    }
-                }
-                Ok::<_, rusqlite::Error>(out)
-            })
-            .unwrap()
-    };
-    let before = dump(&server);
+    let before = server.rows(&TestServer::PROJECTIONS);
     assert_eq!(before.iter().filter(|r| r.starts_with("p_item")).count(), 4);
     let settings = pengwang_shared::settings::CampaignSettings::for_year(2026);
     server
@@ -376,5 +323,5 @@ async fn incremental_projections_equal_a_full_rebuild() {
         .db
         .with_writer(|c| projection::rebuild_all(c, &settings, 0))
         .unwrap();
-    assert_eq!(dump(&server), before);
+    assert_eq!(server.rows(&TestServer::PROJECTIONS), before);
 }
