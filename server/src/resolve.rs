@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use pengwang_shared::document::{self, DocumentError, FieldValue, RecordRef};
 use pengwang_shared::event::{Event, EventDetail, EventKind};
 use pengwang_shared::id::EventId;
-use pengwang_shared::lifecycle::fold;
+use pengwang_shared::lifecycle::{self, fold};
 use pengwang_shared::protocol::{Resolution, ResolveRequest, ResolveResponse};
 use pengwang_shared::settings::CampaignSettings;
 
@@ -177,12 +177,8 @@ fn write<T: Transactable>(
                 prev: f.fork.iter().map(|b| b.event).collect(),
                 detail: EventDetail::default(),
             };
-            let mut events = record.events.clone();
-            events.push(event.clone());
-            let after = fold(&events, settings, record.deleted);
-            if let Some(bad) = after.invalid.iter().find(|i| i.event == event.id) {
-                return Err(DocumentError::Refused(bad.reason.clone()));
-            }
+            lifecycle::admit(&record.events, &event, settings, record.deleted)
+                .map_err(DocumentError::Refused)?;
             document::append_event(tx, item, &event)
         }
     }

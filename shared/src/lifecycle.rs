@@ -126,6 +126,38 @@ pub fn fold(events: &[Event], settings: &CampaignSettings, deleted: bool) -> Fol
     out
 }
 
+/// The events nothing else names as `prev`: what a new event's `prev` should be.
+pub fn head_events(events: &[Event]) -> Vec<EventId> {
+    let named: HashSet<EventId> = events.iter().flat_map(|e| e.prev.iter().copied()).collect();
+    let mut heads: Vec<EventId> = events
+        .iter()
+        .map(|e| e.id)
+        .filter(|id| !named.contains(id))
+        .collect();
+    heads.sort();
+    heads
+}
+
+/// Whether `event` would be a legal step after `events`: `Err` with the fold's reason if not.
+/// Phones and the console call this before writing, so they never record an illegal step.
+pub fn admit(
+    events: &[Event],
+    event: &Event,
+    settings: &CampaignSettings,
+    deleted: bool,
+) -> Result<(), String> {
+    let mut all = events.to_vec();
+    all.push(event.clone());
+    match fold(&all, settings, deleted)
+        .invalid
+        .into_iter()
+        .find(|i| i.event == event.id)
+    {
+        Some(invalid) => Err(invalid.reason),
+        None => Ok(()),
+    }
+}
+
 /// Final state from the leaves' frontier.
 fn settle(out: &mut Fold, leaves: &Frontier) {
     let states: BTreeSet<ItemState> = leaves.iter().map(|(_, p)| p.state).collect();

@@ -456,3 +456,28 @@ fn unknown_prev_and_second_creation_are_invalid() {
         ]
     );
 }
+
+#[test]
+fn new_events_follow_the_heads_and_illegal_ones_are_not_admitted() {
+    let mut h = History::new();
+    let c = h.last();
+    let a = h.push_after(vec![c], EventKind::Submit, INSPECTOR, removed);
+    let b = h.push_after(vec![c], EventKind::Notify, INSPECTOR, |e| {
+        e.detail.notice_method = Some(NoticeMethod::Phone)
+    });
+    let mut heads = vec![a, b];
+    heads.sort();
+    assert_eq!(head_events(&h.events), heads);
+    let s = CampaignSettings::for_year(2026);
+    let mut close = h.events[1].clone();
+    close.id = EventId(Uuid::from_u128(999));
+    close.kind = EventKind::Close;
+    close.prev = vec![a];
+    assert_eq!(
+        admit(&h.events, &close, &s, false),
+        Err("only the street may 复核销号, not a 社区网格员".to_owned())
+    );
+    close.by = account(CHECKER);
+    close.role = Role::StreetChecker;
+    assert_eq!(admit(&h.events, &close, &s, false), Ok(()));
+}

@@ -12,7 +12,7 @@ use pengwang_shared::document::{self, read, DocumentError, FieldValue, RecordRef
 use pengwang_shared::event::{Event, EventDetail, EventKind, ItemState};
 use pengwang_shared::id::{BuildingId, EventId, HouseholdId, ItemId, PhotoHash};
 use pengwang_shared::item::Category;
-use pengwang_shared::lifecycle::fold;
+use pengwang_shared::lifecycle::{self, head_events};
 use pengwang_shared::role::{Location, Scope};
 use pengwang_shared::time::Timestamp;
 use tracing::instrument;
@@ -151,7 +151,7 @@ impl Device {
             Target::Existing,
             |doc, me, now| {
                 let create = new_event(EventId::new(), me, request, Vec::new(), now);
-                refuse_invalid(&[], &create, &settings)?;
+                lifecycle::admit(&[], &create, &settings, false).map_err(CoreError::NotAllowed)?;
                 Ok(document::add_item(
                     doc, id, category, household, fields, &create,
                 )?)
@@ -186,7 +186,8 @@ impl Device {
                 )));
             }
             let event = new_event(id, me, req, head_events(&record.events), now);
-            refuse_invalid(&record.events, &event, &settings)?;
+            lifecycle::admit(&record.events, &event, &settings, false)
+                .map_err(CoreError::NotAllowed)?;
             Ok(document::append_event(doc, item, &event)?)
         })?;
         Ok(id)
@@ -311,35 +312,6 @@ fn new_event(
         photos: req.photos,
         prev,
         detail: req.detail,
-    }
-}
-
-/// The item's latest events: those no other event names in its `prev`. Sorted.
-pub(crate) fn head_events(events: &[Event]) -> Vec<EventId> {
-    let named: std::collections::HashSet<EventId> =
-        events.iter().flat_map(|e| e.prev.iter().copied()).collect();
-    let mut heads: Vec<EventId> = events
-        .iter()
-        .map(|e| e.id)
-        .filter(|id| !named.contains(id))
-        .collect();
-    heads.sort();
-    heads
-}
-
-/// Folds the item's events with `event` added; refuses with the fold's reason if `event` is
-/// not a legal step.
-fn refuse_invalid(
-    events: &[Event],
-    event: &Event,
-    settings: &pengwang_shared::settings::CampaignSettings,
-) -> Result<(), CoreError> {
-    let mut all = events.to_vec();
-    all.push(event.clone());
-    let folded = fold(&all, settings, false);
-    match folded.invalid.into_iter().find(|i| i.event == event.id) {
-        Some(invalid) => Err(CoreError::NotAllowed(invalid.reason)),
-        None => Ok(()),
     }
 }
 
