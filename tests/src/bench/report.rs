@@ -68,26 +68,46 @@ struct Request {
 pub fn run(plan: &Plan) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("city.sqlite3");
+    println!("{}", seed(&db, plan.items)?);
+    let mut requests = Vec::new();
+    for format in ["json", "csv"] {
+        requests.extend(measure_in_child(&db, format, plan.repeats)?);
+    }
+    println!("{}", requests_table(&requests)?);
+    println!(
+        "Each format runs in a fresh process; memory is shown for its first request only \
+         (later ones reuse what the allocator kept)."
+    );
+    if let Some(total) = requests.iter().find_map(|r| r.total.as_ref()) {
+        println!("City total of the answer (合计): {total}");
+    }
+    Ok(())
+}
+
+/// Creates the server database at `db` (migrated, regions seeded) and the city in it.
+fn seed(db: &Path, items: u64) -> anyhow::Result<Table> {
     let catalog = {
         let clock = Arc::new(FakeClock::at(Timestamp::parse_local(NOW)?));
-        let state = AppState::open(config(&db), clock)?;
+        let state = AppState::open(config(db), clock)?;
         Arc::clone(&state.catalog)
     };
     let start = Instant::now();
-    let city = city::seed(&db, &catalog, plan.items, 2026)?;
+    let city = city::seed(db, &catalog, items, 2026)?;
     let seeding = start.elapsed();
     let size = ["", "-wal"]
         .iter()
         .filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok())
         .map(|m| m.len())
         .sum();
-    println!("{}", city_table(&city, seeding, size));
-    let exe = std::env::current_exe()?;
-    let output = Command::new(exe)
+    Ok(city_table(&city, seeding, size))
+}
+
+/// Runs `report-child` on `db` for `format` and reads back its requests.
+fn measure_in_child(db: &Path, format: &str, repeats: usize) -> anyhow::Result<Vec<Request>> {
+    let output = Command::new(std::env::current_exe()?)
         .args(["report-child", "--db"])
-        .arg(&db)
-        .arg("--repeats")
-        .arg(plan.repeats.to_string())
+        .arg(db)
+        .args(["--format", format, "--repeats", &repeats.to_string()])
         .output()
         .context("cannot start the report child process")?;
     if !output.status.success() {
@@ -97,16 +117,12 @@ pub fn run(plan: &Plan) -> anyhow::Result<()> {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let requests: Vec<Request> = String::from_utf8_lossy(&output.stdout)
+    let requests = String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter(|l| l.starts_with('{'))
         .map(serde_json::from_str)
         .collect::<Result<_, _>>()?;
-    println!("{}", requests_table(&requests)?);
-    if let Some(total) = requests.iter().find_map(|r| r.total.as_ref()) {
-        println!("City total of the answer (合计): {total}");
-    }
-    Ok(())
+    Ok(requests)
 }
 
 fn config(db: &Path) -> Config {
@@ -159,10 +175,18 @@ fn requests_table(requests: &[Request]) -> anyhow::Result<Table> {
                 r.run
             );
         }
-        let peak = if r.peak_reset {
-            bytes(r.peak)
-        } else {
-            format!("{} (since start)", bytes(r.peak))
+        let (before, peak, extra) = match (r.run, r.peak_reset) {
+            (1, true) => (
+                bytes(r.rss_before),
+                bytes(r.peak),
+                bytes(r.peak.saturating_sub(r.rss_before)),
+            ),
+            (1, false) => (
+                bytes(r.rss_before),
+                format!("{} (since start)", bytes(r.peak)),
+                "—".into(),
+            ),
+            _ => ("—".into(), "—".into(), "—".into()),
         };
         t.row(vec![
             r.format.clone(),
@@ -171,16 +195,17 @@ fn requests_table(requests: &[Request]) -> anyhow::Result<Table> {
             bytes(r.body_bytes),
             time(r.wall),
             time(r.server_cpu),
-            bytes(r.rss_before),
+            before,
             peak,
-            bytes(r.peak.saturating_sub(r.rss_before)),
+            extra,
         ]);
     }
     Ok(t)
 }
 
-/// The child: serve the seeded database and request the report `repeats` times per format.
-pub fn child(db: &Path, repeats: usize) -> anyhow::Result<()> {
+/// The child: serve the seeded database and request the report in `format`, `repeats` times.
+/// Only the first request's memory is the report's: later ones reuse what the allocator kept.
+pub fn child(db: &Path, format: &str, repeats: usize) -> anyhow::Result<()> {
     let server_rt = runtime::server_runtime()?;
     let clock = Arc::new(FakeClock::at(Timestamp::parse_local(NOW)?));
     let state = AppState::open(config(db), clock)?;
@@ -189,49 +214,57 @@ pub fn child(db: &Path, repeats: usize) -> anyhow::Result<()> {
     let client_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let http = reqwest::Client::new();
-    for format in ["json", "csv"] {
-        for run in 1..=repeats {
-            let url = format!(
-                "{}/v1/reports/attachment2?month={MONTH}&format={format}",
-                serving.url()
-            );
-            let request = http
-                .get(url)
-                .header("pengwang-protocol", "1")
-                .bearer_auth(&token);
-            let peak_reset = process::reset_peak();
-            let Memory {
-                rss: rss_before, ..
-            } = process::memory();
-            let (answer, cost) = client_rt.block_on(measure(async {
-                let response = request.send().await?;
-                let status = response.status().as_u16();
-                Ok::<_, reqwest::Error>((status, response.bytes().await?))
-            }));
-            let peak = process::memory().peak;
-            let (status, body) = answer?;
-            let total = (format == "json")
-                .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
-                .flatten()
-                .map(|v| v["total"].clone());
-            let line = Request {
-                format: format.into(),
-                run,
-                status,
-                body_bytes: body.len() as u64,
-                wall: cost.wall,
-                server_cpu: cost.server_cpu,
-                rss_before,
-                peak,
-                peak_reset,
-                total,
-            };
-            println!("{}", serde_json::to_string(&line)?);
-        }
+    let get = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/reports/attachment2?month={MONTH}&format={format}",
+            serving.url()
+        ))
+        .header("pengwang-protocol", "1")
+        .bearer_auth(&token);
+    for run in 1..=repeats {
+        let request = get
+            .try_clone()
+            .context("the report request is not clonable")?;
+        let line = client_rt.block_on(measure_request(request, format, run))?;
+        println!("{}", serde_json::to_string(&line)?);
     }
     drop(serving);
     Ok(())
+}
+
+/// Sends one report request, measuring its time, the server's CPU time and the peak RSS.
+async fn measure_request(
+    request: reqwest::RequestBuilder,
+    format: &str,
+    run: usize,
+) -> anyhow::Result<Request> {
+    let peak_reset = process::reset_peak();
+    let Memory {
+        rss: rss_before, ..
+    } = process::memory();
+    let (answer, cost) = measure(async {
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        Ok::<_, reqwest::Error>((status, response.bytes().await?))
+    })
+    .await;
+    let peak = process::memory().peak;
+    let (status, body) = answer?;
+    let total = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .map(|v| v["total"].clone());
+    Ok(Request {
+        format: format.into(),
+        run,
+        status,
+        body_bytes: body.len() as u64,
+        wall: cost.wall,
+        server_cpu: cost.server_cpu,
+        rss_before,
+        peak,
+        peak_reset,
+        total,
+    })
 }
 
 /// A console token of a city account (全市), made the way an enrolled device gets one.

@@ -7,14 +7,12 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use pengwang_core::{Device, SyncReport};
 use pengwang_shared::document::{FieldValue, RecordRef};
 use pengwang_shared::id::{BuildingId, ItemId};
-use pengwang_shared::region::UnitCode;
-use pengwang_shared::role::{Location, Role, Scope};
+use pengwang_shared::role::{Role, Scope};
 use pengwang_shared::time::{FakeClock, Timestamp};
 use tokio::runtime::Runtime;
 
@@ -66,7 +64,9 @@ pub fn run(plan: &Plan) -> anyhow::Result<()> {
     let server = server_rt.block_on(TestServer::start())?;
     let dir = tempfile::tempdir()?;
     println!(
-        "Server: pengwang-server on {} (temporary SQLite, WAL, synchronous=FULL).",
+        "Server: pengwang-server on {} (temporary SQLite, WAL, synchronous=FULL). Phones talk to it \
+         directly over HTTP. A: a community inspector's phone; B: the street checker's phone in the \
+         same street, which receives what A sends.\n",
         server.addr
     );
     println!("{}", one_street(&server, &phones_rt, dir.path(), plan)?);
@@ -100,7 +100,7 @@ pub(super) async fn phone(
 
 /// What a run of `Device::sync` calls carried, summed over calls.
 #[derive(Clone, Copy, Debug, Default)]
-struct Traffic {
+pub(super) struct Traffic {
     calls: u32,
     rounds: u32,
     docs_sent: usize,
@@ -147,96 +147,98 @@ pub(super) async fn sync_settled(d: &Device) -> anyhow::Result<Traffic> {
     Ok(t)
 }
 
-fn step_row(table: &mut Table, label: &str, cost: Cost, t: Option<Traffic>) {
-    let or_dash = |f: &dyn Fn(&Traffic) -> String| t.as_ref().map_or("—".into(), f);
-    table.row(vec![
-        label.into(),
-        time(cost.wall),
-        time(cost.server_cpu),
-        time(cost.phones_cpu),
-        or_dash(&|t| format!("{} in {} sync", t.rounds, t.calls)),
-        or_dash(&|t| count(t.docs_sent as u64)),
-        or_dash(&|t| count(t.docs_received as u64)),
-        or_dash(&|t| bytes(t.bytes_up)),
-        or_dash(&|t| bytes(t.bytes_down)),
-    ]);
+/// The table of [`one_street`], one row per step.
+struct Steps(Table);
+
+impl Steps {
+    fn new() -> Steps {
+        Steps(Table::new(&[
+            "step",
+            "wall",
+            "server CPU",
+            "phones CPU",
+            "round trips",
+            "docs up",
+            "docs down",
+            "bytes up",
+            "bytes down",
+        ]))
+    }
+
+    /// A row for a step that synced.
+    fn sync(
+        &mut self,
+        label: &str,
+        (t, cost): (anyhow::Result<Traffic>, Cost),
+    ) -> anyhow::Result<()> {
+        let t = t?;
+        let syncs = if t.calls == 1 { "sync" } else { "syncs" };
+        self.row(
+            label,
+            cost,
+            [
+                format!("{} in {} {syncs}", t.rounds, t.calls),
+                count(t.docs_sent as u64),
+                count(t.docs_received as u64),
+                bytes(t.bytes_up),
+                bytes(t.bytes_down),
+            ],
+        );
+        Ok(())
+    }
+
+    fn row(&mut self, label: &str, cost: Cost, traffic: [String; 5]) {
+        let mut cells = vec![
+            label.to_owned(),
+            time(cost.wall),
+            time(cost.server_cpu),
+            time(cost.phones_cpu),
+        ];
+        cells.extend(traffic);
+        self.0.row(cells);
+    }
 }
 
 /// One street: inspector A records `plan.buildings` buildings, checker B (same street) receives
 /// them; A changes `plan.changed` of them; then both sync with nothing changed.
 fn one_street(server: &TestServer, rt: &Runtime, dir: &Path, plan: &Plan) -> anyhow::Result<Table> {
     let scope = street_scope("500103001");
-    let a = rt.block_on(phone(
+    let inspector = phone(
         server,
         dir,
         "张网格",
         Role::CommunityInspector,
         scope.clone(),
-    ))?;
+    );
+    let a = rt.block_on(inspector)?;
     let b = rt.block_on(phone(server, dir, "王核查", Role::StreetChecker, scope))?;
-    let mut table = Table::new(&[
-        "step",
-        "wall",
-        "server CPU",
-        "phones CPU",
-        "round trips",
-        "docs up",
-        "docs down",
-        "bytes up",
-        "bytes down",
-    ]);
+    let (n, c) = (count(plan.buildings as u64), plan.changed);
+    let mut steps = Steps::new();
     let (made, cost) = rt.block_on(measure(async { record(&a, plan.buildings) }));
     let made = made?;
-    let n = count(plan.buildings as u64);
-    step_row(
-        &mut table,
-        &format!("A records {n} buildings (offline, 3 commits each)"),
+    let label = format!("A records {n} buildings (offline, 3 commits each)");
+    steps.row(
+        &label,
         cost,
-        None,
+        ["—".into(), "—".into(), "—".into(), "—".into(), "—".into()],
     );
-    let (t, cost) = rt.block_on(measure(sync_settled(&a)));
-    step_row(
-        &mut table,
-        &format!("A uploads {n} new documents"),
-        cost,
-        Some(t?),
-    );
-    let (t, cost) = rt.block_on(measure(sync_settled(&b)));
-    step_row(
-        &mut table,
+    let settle = |d| rt.block_on(measure(sync_settled(d)));
+    steps.sync(&format!("A uploads {n} new documents"), settle(&a))?;
+    steps.sync(
         &format!("B (same street) receives {n} documents"),
-        cost,
-        Some(t?),
-    );
-    for (k, (bid, item)) in made.iter().take(plan.changed).enumerate() {
+        settle(&b),
+    )?;
+    for (k, (bid, item)) in made.iter().take(c).enumerate() {
         let area = FieldValue::Real(2.0 + k as f64 / 10.0);
         a.set_field(*bid, RecordRef::Item(*item), "area_m2", area)?;
     }
-    let c = plan.changed;
-    let (t, cost) = rt.block_on(measure(sync_settled(&a)));
-    step_row(
-        &mut table,
-        &format!("A: {c} of {n} changed (1 field each)"),
-        cost,
-        Some(t?),
-    );
-    let (t, cost) = rt.block_on(measure(sync_settled(&b)));
-    step_row(
-        &mut table,
-        &format!("B receives the {c} changed"),
-        cost,
-        Some(t?),
-    );
+    steps.sync(&format!("A: {c} of {n} changed (1 field each)"), settle(&a))?;
+    steps.sync(&format!("B receives the {c} changed"), settle(&b))?;
     for (who, d) in [("A", &a), ("B", &b)] {
-        let (t, cost) = rt.block_on(measure(sync_once(d)));
-        step_row(
-            &mut table,
-            &format!("{who}: nothing changed ({n} docs)"),
-            cost,
-            Some(t?),
-        );
+        let label = format!("{who}: nothing changed ({n} docs)");
+        steps.sync(&label, rt.block_on(measure(sync_once(d))))?;
     }
-    Ok(table)
+    Ok(steps.0)
 }
 
 /// Records `n` buildings with one household and one awning each, in one community.

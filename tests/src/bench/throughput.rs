@@ -14,56 +14,20 @@ use pengwang_shared::region::UnitCode;
 use pengwang_shared::role::{Location, Role, Scope};
 use tokio::runtime::Runtime;
 
-use super::runtime::measure;
+use super::runtime::{measure, Cost};
 use super::sync::{phone, sync_settled, Plan, ESTATES};
 use super::table::{count, time, Table};
 use crate::field::building_with_awning;
 use crate::TestServer;
 
+/// A phone with its buildings (each with one awning).
+type Phone = (Device, Vec<(BuildingId, ItemId)>);
+
 /// `plan.concurrency` runs, the first `n` phones each; the phones and their buildings are made
 /// once, before the first run.
 pub fn run(server: &TestServer, rt: &Runtime, dir: &Path, plan: &Plan) -> anyhow::Result<Table> {
     let most = plan.concurrency.iter().copied().max().unwrap_or(0);
-    let unit = UnitCode::parse("500103")?;
-    let streets: Vec<_> = server.state.catalog.streets_of(&unit).take(most).collect();
-    if streets.len() < most {
-        bail!(
-            "渝中区 has {} streets, {most} phones need one each",
-            streets.len()
-        );
-    }
-    let mut phones = Vec::new();
-    for (k, street) in streets.iter().enumerate() {
-        let community = server
-            .state
-            .catalog
-            .communities_of(&street.code)
-            .next()
-            .with_context(|| format!("street {} has no community", street.code))?;
-        let scope = Scope::Street {
-            street: street.code.clone(),
-        };
-        let d = rt.block_on(phone(
-            server,
-            dir,
-            &format!("网格员{k}"),
-            Role::CommunityInspector,
-            scope,
-        ))?;
-        let place = Location {
-            unit: street.unit.clone(),
-            street: street.code.clone(),
-            community: community.code.clone(),
-            estate: ESTATES[k % ESTATES.len()].into(),
-        };
-        let items = (0..plan.buildings_per_phone)
-            .map(|j| {
-                building_with_awning(&d, &place, &format!("{}栋", j + 1)).map(|(b, _, i)| (b, i))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        rt.block_on(sync_settled(&d))?;
-        phones.push((d, items));
-    }
+    let phones = phones(server, rt, dir, most, plan.buildings_per_phone)?;
     let mut table = Table::new(&[
         "phones at once",
         "doc-syncs",
@@ -77,32 +41,80 @@ pub fn run(server: &TestServer, rt: &Runtime, dir: &Path, plan: &Plan) -> anyhow
         "server cores busy",
     ]);
     for (run, &n) in plan.concurrency.iter().enumerate() {
-        let (latencies, cost) = rt.block_on(measure(edit_and_sync_all(
-            &phones[..n],
-            plan.rounds,
-            run * plan.rounds,
-        )));
-        let mut latencies = latencies?;
-        latencies.sort();
-        let syncs = latencies.len() as u32;
-        let pct = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
-        table.row(vec![
-            n.to_string(),
-            count(u64::from(syncs)),
-            time(cost.wall),
-            format!("{:.0}", f64::from(syncs) / cost.wall.as_secs_f64()),
-            time(pct(50)),
-            time(pct(95)),
-            time(pct(100)),
-            time(cost.server_cpu / syncs.max(1)),
-            time(cost.phones_cpu / syncs.max(1)),
-            format!(
-                "{:.2}",
-                cost.server_cpu.as_secs_f64() / cost.wall.as_secs_f64()
-            ),
-        ]);
+        let first = run * plan.rounds;
+        let all = edit_and_sync_all(&phones[..n], plan.rounds, first);
+        let (latencies, cost) = rt.block_on(measure(all));
+        table.row(row(n, latencies?, cost));
     }
     Ok(table)
+}
+
+/// `n` inspectors' phones, one per street of 渝中区, each with `buildings` synced buildings.
+fn phones(
+    server: &TestServer,
+    rt: &Runtime,
+    dir: &Path,
+    n: usize,
+    buildings: usize,
+) -> anyhow::Result<Vec<Phone>> {
+    let catalog = &server.state.catalog;
+    let unit = UnitCode::parse("500103")?;
+    let streets: Vec<_> = catalog.streets_of(&unit).take(n).collect();
+    if streets.len() < n {
+        bail!(
+            "渝中区 has {} streets, {n} phones need one each",
+            streets.len()
+        );
+    }
+    let mut phones = Vec::new();
+    for (k, street) in streets.into_iter().enumerate() {
+        let community = catalog
+            .communities_of(&street.code)
+            .next()
+            .with_context(|| format!("street {} has no community", street.code))?;
+        let scope = Scope::Street {
+            street: street.code.clone(),
+        };
+        let name = format!("网格员{k}");
+        let d = rt.block_on(phone(server, dir, &name, Role::CommunityInspector, scope))?;
+        let place = Location {
+            unit: street.unit.clone(),
+            street: street.code.clone(),
+            community: community.code.clone(),
+            estate: ESTATES[k % ESTATES.len()].into(),
+        };
+        let items = (0..buildings)
+            .map(|j| {
+                building_with_awning(&d, &place, &format!("{}栋", j + 1)).map(|(b, _, i)| (b, i))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        rt.block_on(sync_settled(&d))?;
+        phones.push((d, items));
+    }
+    Ok(phones)
+}
+
+/// One table row: `n` phones, the duration of each of their syncs, and what the run cost.
+fn row(n: usize, mut latencies: Vec<Duration>, cost: Cost) -> Vec<String> {
+    latencies.sort();
+    let syncs = latencies.len().max(1) as u32;
+    let pct = |p: usize| {
+        let i = (latencies.len() * p / 100).min(latencies.len().saturating_sub(1));
+        latencies.get(i).copied().unwrap_or_default()
+    };
+    let per_second = |x: f64| x / cost.wall.as_secs_f64();
+    vec![
+        n.to_string(),
+        count(latencies.len() as u64),
+        time(cost.wall),
+        format!("{:.0}", per_second(f64::from(syncs))),
+        time(pct(50)),
+        time(pct(95)),
+        time(pct(100)),
+        time(cost.server_cpu / syncs),
+        time(cost.phones_cpu / syncs),
+        format!("{:.2}", per_second(cost.server_cpu.as_secs_f64())),
+    ]
 }
 
 /// Every phone at once: `rounds` times, change one field of one of its documents, then sync.
@@ -110,7 +122,7 @@ pub fn run(server: &TestServer, rt: &Runtime, dir: &Path, plan: &Plan) -> anyhow
 /// `k` writes a value derived from `first + k`, so no edit repeats an earlier run's value (an
 /// edit that changes nothing makes no change to sync).
 async fn edit_and_sync_all(
-    phones: &[(Device, Vec<(BuildingId, ItemId)>)],
+    phones: &[Phone],
     rounds: usize,
     first: usize,
 ) -> anyhow::Result<Vec<Duration>> {

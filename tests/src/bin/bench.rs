@@ -29,6 +29,9 @@ enum What {
     ReportChild {
         #[arg(long)]
         db: std::path::PathBuf,
+        /// json or csv.
+        #[arg(long, default_value = "json")]
+        format: String,
         #[arg(long, default_value_t = 3)]
         repeats: usize,
     },
@@ -38,8 +41,13 @@ fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter("warn").init();
     let args = Args::parse();
     let what = args.what.unwrap_or(What::All);
-    if let What::ReportChild { db, repeats } = &what {
-        return report::child(db, *repeats);
+    if let What::ReportChild {
+        db,
+        format,
+        repeats,
+    } = &what
+    {
+        return report::child(db, format, *repeats);
     }
     println!("# Pengwang bench\n\nMachine: {}.", bench::machine());
     println!("Server CPU = run time of the server's own runtime threads ({SERVER_THREAD}: workers and the blocking pool that runs SQLite); the phones run in the same process on other threads.\n");
