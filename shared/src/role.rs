@@ -78,6 +78,19 @@ impl Role {
         matches!(self, Role::StreetChecker | Role::UnitLead | Role::City)
     }
 
+    /// Works in the field with a phone that holds the documents of its scope (DESIGN §1): the
+    /// district lead, the city and fire-rescue work in the console, whose views mask personal data,
+    /// and never receive raw documents.
+    pub fn syncs_documents(self) -> bool {
+        matches!(
+            self,
+            Role::CommunityInspector
+                | Role::PropertyStaff
+                | Role::StreetChecker
+                | Role::Enforcement
+        )
+    }
+
     /// May change documents at all.
     pub fn can_write(self) -> bool {
         self != Role::FireRescue

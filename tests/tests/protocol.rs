@@ -368,3 +368,37 @@ async fn only_the_creator_may_tombstone_a_record() {
         0
     );
 }
+
+#[tokio::test]
+async fn console_accounts_never_receive_raw_documents() {
+    let server = TestServer::start().await.unwrap();
+    let raw = inspector(&server, "500103001").await;
+    let mut docs = vec![raw.building(&yuzhong("嘉华大厦"), None).unwrap()];
+    assert_eq!(
+        raw.post("/v1/sync", RawClient::batch(&mut docs))
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    let empty = postcard::to_stdvec(&SyncRequest {
+        protocol: 1,
+        cursor: 0,
+        docs: vec![],
+    })
+    .unwrap();
+    for (role, scope) in [
+        (Role::City, pengwang_shared::role::Scope::City),
+        (Role::UnitLead, unit_scope("500103")),
+        (Role::FireRescue, pengwang_shared::role::Scope::City),
+    ] {
+        let account = server.account("专班", role, scope).unwrap();
+        let console = RawClient::enroll(&server, &account).await.unwrap();
+        let a = console.post("/v1/sync", empty.clone()).await.unwrap();
+        assert_eq!(
+            (a.status, a.json()["code"].as_str()),
+            (403, Some("console_account")),
+            "{role:?}"
+        );
+    }
+}

@@ -35,6 +35,16 @@ async fn sync(
     AuthDevice(device): AuthDevice,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
+    let role = device.account.role;
+    if !role.syncs_documents() {
+        return Err(AppError::forbidden(
+            "console_account",
+            format!(
+                "a {} account works in the console and does not sync documents",
+                role.code()
+            ),
+        ));
+    }
     let body = body?;
     let req = decode(&body)?;
     tracing::info!(device = %device.id, docs = req.docs.len(), bytes = body.len(), "sync");
