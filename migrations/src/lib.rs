@@ -34,6 +34,7 @@ pub const DEVICE: &[Migration] = &[migration!("device", 1, "0001_init")];
 pub const SERVER: &[Migration] = &[
     migration!("server", 1, "0001_accounts_regions"),
     migration!("server", 2, "0002_documents"),
+    migration!("server", 3, "0003_item_state_since"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -108,13 +108,14 @@ fn item_rows(
 ) -> Result<(), rusqlite::Error> {
     tx.execute(
         "INSERT INTO p_item (id, building_id, household_id, unit_code, street_code, community_code, category, state, completed_at,
-                             found_at, high_rise, persuasion_count, forked, invalid_events, deleted, fields_json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                             found_at, high_rise, persuasion_count, forked, invalid_events, deleted, fields_json, state_since)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         params![
             id.to_string(), b.id.to_string(), item.household.map(|h| h.to_string()), b.location.unit.as_str(),
             b.location.street.as_str(), b.location.community.as_str(), item.category.code(), f.state.map(|s| s.code()),
             f.completed_at.map(|t| t.0), f.found_at.map(|t| t.0), b.height_class().high_rise, f.persuasion_count,
-            f.is_forked(), f.invalid.len() as i64, item.deleted, serde_json::to_string(&item.fields).unwrap_or_default()
+            f.is_forked(), f.invalid.len() as i64, item.deleted, serde_json::to_string(&item.fields).unwrap_or_default(),
+            f.state_since.map(|t| t.0)
         ],
     )?;
     let mut stmt = tx.prepare_cached(

@@ -176,7 +176,7 @@ fn compute(
 ) -> Result<Attachment2, AppError> {
     let marks = vec!["?"; units.len()].join(", ");
     let sql = format!(
-        "SELECT unit_code, building_id, high_rise, household_id, category, state, completed_at, found_at FROM p_item
+        "SELECT unit_code, building_id, high_rise, household_id, category, state, completed_at, found_at, state_since FROM p_item
          WHERE household_id IS NOT NULL AND found_at IS NOT NULL AND state IS NOT NULL AND unit_code IN ({marks})
          ORDER BY household_id"
     );
@@ -217,6 +217,7 @@ fn report_item(r: &Row<'_>) -> Result<ReportItem, DbError> {
         state: ItemState::parse(&text(5)?).map_err(bad("p_item state"))?,
         completed_at: r.get::<_, Option<i64>>(6)?.map(Timestamp),
         found_at: Timestamp(r.get(7)?),
+        state_since: r.get::<_, Option<i64>>(8)?.map(Timestamp),
     })
 }
 

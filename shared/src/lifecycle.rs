@@ -28,6 +28,8 @@ pub struct Fold {
     pub completed_at: Option<Timestamp>,
     /// When the item was recorded (its creation event).
     pub found_at: Option<Timestamp>,
+    /// When the current state began (the event that led to it); `None` during a fork.
+    pub state_since: Option<Timestamp>,
     /// Valid notify events (劝导次数).
     pub persuasion_count: u32,
     pub invalid: Vec<InvalidEvent>,
@@ -62,6 +64,8 @@ struct Path {
     closed_at: Option<Timestamp>,
     submitter: Option<AccountId>,
     at: Timestamp,
+    /// When `state` began on this path.
+    since: Timestamp,
 }
 
 /// The latest events reached and the path state after each.
@@ -121,6 +125,7 @@ pub fn fold(events: &[Event], settings: &CampaignSettings, deleted: bool) -> Fol
     if deleted {
         out.state = Some(ItemState::Void);
         out.completed_at = None;
+        out.state_since = None;
         out.fork.clear();
     }
     out
@@ -173,8 +178,11 @@ fn settle(out: &mut Fold, leaves: &Frontier) {
             .collect();
         fork.sort_by_key(|b| b.event);
         out.fork = fork;
-    } else if states.first() == Some(&ItemState::Closed) {
-        out.completed_at = leaves.iter().filter_map(|(_, p)| p.closed_at).max();
+    } else {
+        out.state_since = leaves.iter().map(|(_, p)| p.since).max();
+        if states.first() == Some(&ItemState::Closed) {
+            out.completed_at = leaves.iter().filter_map(|(_, p)| p.closed_at).max();
+        }
     }
 }
 
@@ -308,6 +316,7 @@ fn check(
             closed_at: None,
             submitter: None,
             at: e.at,
+            since: e.at,
         });
     }
     if before.is_empty() {
@@ -420,11 +429,17 @@ fn check(
         EventKind::Create | EventKind::Resolve => unreachable!("handled above"),
     }
     let state = e.target().unwrap_or(from);
+    // A proposal changes nothing, so the state keeps the time it began.
+    let since = match e.target() {
+        Some(_) => e.at,
+        None => before.iter().map(|(_, p)| p.since).max().unwrap_or(e.at),
+    };
     Ok(Path {
         state,
         closed_at: (state == S::Closed).then_some(e.at),
         submitter: matches!(e.kind, EventKind::Submit | EventKind::Enforce).then_some(e.by),
         at: e.at,
+        since,
     })
 }
 
@@ -447,6 +462,7 @@ fn resolve(e: &Event, states: &BTreeSet<ItemState>) -> Result<Path, String> {
         closed_at: (to == ItemState::Closed).then_some(e.at),
         submitter: None,
         at: e.at,
+        since: e.at,
     })
 }
 

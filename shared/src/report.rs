@@ -33,6 +33,9 @@ pub struct ReportItem {
     /// Set only when the fold counts the item completed.
     pub completed_at: Option<Timestamp>,
     pub found_at: Timestamp,
+    /// When the current state began (from the fold). An item counts as awaiting verification
+    /// in a period only if it was already waiting at its cut-off; `None` (unknown) counts.
+    pub state_since: Option<Timestamp>,
 }
 
 /// The five columns of one category.
@@ -190,11 +193,15 @@ fn count_household(
         } else if live
             .iter()
             .zip(&closed)
-            .all(|(i, c)| c.is_some() || i.state == ItemState::PendingVerify)
+            .all(|(i, c)| c.is_some() || pending_at_cutoff(i, period))
         {
             cells.pending_verify += 1;
         }
     }
+}
+
+fn pending_at_cutoff(i: &ReportItem, period: &ReportPeriod) -> bool {
+    i.state == ItemState::PendingVerify && i.state_since.is_none_or(|t| t < period.end)
 }
 
 #[cfg(test)]

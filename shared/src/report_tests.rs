@@ -34,6 +34,7 @@ impl Scenario {
             state,
             completed_at: completed.map(t),
             found_at: t("2026-03-01 10:00"),
+            state_since: None,
         });
         self.0.last_mut().unwrap()
     }
@@ -176,6 +177,20 @@ fn in_report_day_mode_23_30_on_the_25th_counts_in_that_month() {
         ),
         (1, 2)
     );
+}
+
+#[test]
+fn an_item_submitted_after_the_cut_off_is_not_yet_awaiting_verification() {
+    let settings = CampaignSettings::for_year(2026);
+    let mut s = Scenario(vec![]);
+    s.item("500103", 1, 1, Awning, PendingVerify, None)
+        .state_since = Some(t("2026-06-20 10:00"));
+    s.item("500103", 1, 2, Awning, PendingVerify, None)
+        .state_since = Some(t("2026-05-20 10:00"));
+    let may = s.run(&["500103"], settings.period(2026, 5).unwrap());
+    assert_eq!(may.rows[0].1.awning.pending_verify, 1);
+    let june = s.run(&["500103"], settings.period(2026, 6).unwrap());
+    assert_eq!(june.rows[0].1.awning.pending_verify, 2);
 }
 
 #[test]

@@ -30,6 +30,13 @@ impl TestServer {
     }
 
     pub async fn start_in(dir: TempDir, now: Timestamp) -> anyhow::Result<TestServer> {
+        // Server logs in test output, filtered by RUST_LOG (default: warnings and errors).
+        let filter =
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(filter)
+            .try_init();
         let config = Config {
             database: dir.path().join("server.sqlite3"),
             ..Config::default()

@@ -184,6 +184,17 @@ async fn every_attachment2_cell_for_two_units_and_the_city_matches_the_hand_coun
         json!({ "awning": [2, 5, 2, 3, "60.00", 1], "net": [2, 4, 2, 2, "50.00", 0] })
     );
 
+    // In May, h3 (submitted 06-15) was not yet awaiting verification; h2 was done.
+    let may = raw
+        .get("/v1/reports/attachment2?month=2026-05&unit=500103")
+        .await
+        .unwrap()
+        .json();
+    assert_eq!(
+        cells(&may["rows"][0])["awning"],
+        json!([1, 4, 1, 1, "25.00", 0])
+    );
+
     // The default period (26th to 25th): 06-30 23:30 belongs to the July report instead.
     server
         .state
