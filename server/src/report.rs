@@ -178,7 +178,7 @@ fn compute(
     let sql = format!(
         "SELECT unit_code, building_id, high_rise, household_id, category, state, completed_at, found_at, state_since FROM p_item
          WHERE household_id IS NOT NULL AND found_at IS NOT NULL AND state IS NOT NULL AND unit_code IN ({marks})
-         ORDER BY household_id"
+         ORDER BY unit_code, household_id"
     );
     let mut stmt = conn.prepare(&sql)?;
     let params = units.iter().map(|u| Sql::Text(u.to_string()));

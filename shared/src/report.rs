@@ -110,14 +110,16 @@ pub struct Attachment2 {
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReportError {
     #[error(
-        "report input must be grouped by household: household {0} appeared again after others"
+        "report input must be ordered by unit, then household: household {0} came out of order"
     )]
     NotGrouped(HouseholdId),
 }
 
-/// Computes 附件2 for `units` over `items`. Items must come grouped by household (e.g. ordered by
-/// household id), which keeps memory flat over a city's million items; items of other units and
-/// of multi-storey buildings are skipped.
+/// Computes 附件2 for `units` over `items`. Items must come ordered by (unit code, household id) —
+/// the order of an index on those columns — so each household is one run of items and memory
+/// stays flat over a city's million items (only building ids are kept, to count 楼栋). Out-of-order
+/// input is an error, not a wrong table. Items of other units and of multi-storey buildings are
+/// skipped.
 pub fn attachment2(
     units: &[UnitCode],
     period: ReportPeriod,
@@ -126,7 +128,7 @@ pub fn attachment2(
     let index: BTreeMap<&UnitCode, usize> = units.iter().enumerate().map(|(i, u)| (u, i)).collect();
     let mut rows: Vec<ReportRow> = vec![ReportRow::default(); units.len()];
     let mut buildings: Vec<[HashSet<BuildingId>; 2]> = vec![Default::default(); units.len()];
-    let mut seen: HashSet<HouseholdId> = HashSet::new();
+    let mut last: Option<(UnitCode, HouseholdId)> = None;
     let mut group: Vec<ReportItem> = Vec::new();
     let mut flush = |group: &mut Vec<ReportItem>| {
         if let Some(first) = group.first() {
@@ -144,8 +146,12 @@ pub fn attachment2(
         if group.first().is_some_and(|g| g.household != Some(h)) {
             flush(&mut group);
         }
-        if group.is_empty() && !seen.insert(h) {
-            return Err(ReportError::NotGrouped(h));
+        if group.is_empty() {
+            let key = (item.unit.clone(), h);
+            if last.as_ref().is_some_and(|l| *l >= key) {
+                return Err(ReportError::NotGrouped(h));
+            }
+            last = Some(key);
         }
         group.push(item);
     }

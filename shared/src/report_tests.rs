@@ -41,7 +41,7 @@ impl Scenario {
 
     fn run(&self, units: &[&str], p: ReportPeriod) -> Attachment2 {
         let mut items = self.0.clone();
-        items.sort_by_key(|i| i.household);
+        items.sort_by(|a, b| (&a.unit, a.household).cmp(&(&b.unit, b.household)));
         attachment2(&units.iter().map(|u| unit(u)).collect::<Vec<_>>(), p, items).unwrap()
     }
 }

@@ -325,3 +325,59 @@ async fn incremental_projections_equal_a_full_rebuild() {
         .unwrap();
     assert_eq!(server.rows(&TestServer::PROJECTIONS), before);
 }
+
+#[tokio::test]
+async fn a_phone_that_only_receives_gets_each_change_as_a_delta_and_recovers_a_lost_answer() {
+    let server = TestServer::start().await.unwrap();
+    let (a, b, _) = pair(&server).await;
+    let (bid, h, _) = building_with_awning(&a, &yuzhong("嘉华大厦"), "3栋").unwrap();
+    for n in 0..30 {
+        let hh = a
+            .add_household(bid, &[("room", text(&format!("{n}01")))])
+            .unwrap();
+        a.add_item(
+            bid,
+            pengwang_shared::item::Category::Net,
+            Some(hh),
+            &[],
+            vec![photo(n)],
+            "",
+        )
+        .unwrap();
+    }
+    a.sync().await.unwrap();
+    let first = b.sync().await.unwrap();
+    let whole = a.save(bid).unwrap().len() as u64;
+    assert!(
+        first.bytes_down >= whole / 2,
+        "the first download carries the document"
+    );
+
+    a.set_field(bid, RecordRef::Household(h), "occupancy", text("rented"))
+        .unwrap();
+    a.sync().await.unwrap();
+    let delta = b.sync().await.unwrap();
+    assert_eq!(delta.docs_received, 1);
+    assert!(
+        delta.bytes_down < 1_000 && delta.bytes_down * 5 < whole,
+        "{} bytes for one change of a {whole}-byte document",
+        delta.bytes_down
+    );
+
+    // The answer carrying the next change is lost; a later change still reaches B whole.
+    a.set_field(bid, RecordRef::Household(h), "occupancy", text("vacant"))
+        .unwrap();
+    a.sync().await.unwrap();
+    b.drop_responses();
+    assert!(b.sync().await.is_err());
+    b.go_online();
+    a.set_field(bid, RecordRef::Household(h), "floor", FieldValue::Int(7))
+        .unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    b.sync().await.unwrap();
+    assert_eq!(b.heads(bid).unwrap(), a.heads(bid).unwrap());
+    let doc = b.building(bid).unwrap();
+    assert_eq!(doc.households[&h].fields["occupancy"], text("vacant"));
+    assert_eq!(doc.households[&h].fields["floor"], FieldValue::Int(7));
+}

@@ -39,7 +39,7 @@ pub(super) fn changed_elsewhere(
         if skip.contains(&id) {
             continue;
         }
-        if let Some(reply) = reply_for(conn, device, id)? {
+        if let Some(reply) = reply_for(conn, device, id, state.now().0)? {
             replies.push(reply);
         }
     }
@@ -57,6 +57,7 @@ fn reply_for(
     conn: &Connection,
     device: &Device,
     id: BuildingId,
+    now: i64,
 ) -> Result<Option<DocReply>, AppError> {
     let Some(doc) = documents::load(conn, id).map_err(AppError::internal)? else {
         return Ok(None);
@@ -83,6 +84,16 @@ fn reply_for(
         .generate_sync_message(&mut st)
         .map(Message::encode)
         .unwrap_or_default();
+    // The device was sent everything up to these heads: remember them as shared, so the next
+    // change goes as a delta rather than as the whole document again. If this answer is lost the
+    // device is behind what the server assumes; its next push carries its real heads in the sync
+    // message and the server's reply fills the gap (the e2e tests cover it).
+    st.shared_heads = doc.get_heads();
+    conn.execute(
+        "INSERT INTO sync_state (device_id, doc_id, state, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        params![device.id.to_string(), id.to_string(), st.encode(), now],
+    )?;
     Ok(Some(DocReply {
         doc: id,
         outcome: DocOutcome::Synced { changes, message },
