@@ -158,11 +158,32 @@ pub fn validate_scope(conn: &Connection, role: Role, scope: &Scope) -> Result<()
             )
         }
     }?;
-    match (role, scope) {
-        (Role::PropertyStaff, Scope::Estates { .. }) => Ok(()),
-        (Role::PropertyStaff, _) => Err(mismatch("property staff are scoped to their own estates")),
-        (_, Scope::Estates { .. }) => Err(mismatch("only property staff are scoped to estates")),
-        _ => Ok(()),
+    // Which scope each role works at (DESIGN §1): the city sees everything, a district lead its
+    // unit, a street checker a street, enforcement a unit or street, inspectors a street or a
+    // community, property staff their estates, fire-rescue the city or a unit.
+    let fits = match role {
+        Role::City => matches!(scope, Scope::City),
+        Role::UnitLead => matches!(scope, Scope::Unit { .. }),
+        Role::StreetChecker => matches!(scope, Scope::Street { .. }),
+        Role::Enforcement => matches!(scope, Scope::Unit { .. } | Scope::Street { .. }),
+        Role::CommunityInspector => matches!(scope, Scope::Street { .. } | Scope::Community { .. }),
+        Role::PropertyStaff => matches!(scope, Scope::Estates { .. }),
+        Role::FireRescue => matches!(scope, Scope::City | Scope::Unit { .. }),
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(mismatch(match role {
+            Role::City => "a city account's scope is the city",
+            Role::UnitLead => "a unit lead is scoped to one reporting unit",
+            Role::StreetChecker => "a street checker is scoped to one street",
+            Role::Enforcement => "an enforcement team is scoped to a unit or a street",
+            Role::CommunityInspector => {
+                "a community inspector is scoped to a street or a community"
+            }
+            Role::PropertyStaff => "property staff are scoped to their own estates",
+            Role::FireRescue => "fire-rescue is scoped to the city or a unit",
+        }))
     }
 }
 

@@ -88,7 +88,12 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AppError> {
     value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        .and_then(|v| {
+            v.get(..7)
+                .filter(|p| p.eq_ignore_ascii_case("bearer "))
+                .map(|_| &v[7..])
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {

@@ -80,7 +80,7 @@ enum DeviceCommand {
     Revoke { id: String },
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum ScopeKind {
     City,
     Unit,
@@ -195,6 +195,9 @@ fn build_scope(
     code: Option<String>,
     estates: Vec<String>,
 ) -> anyhow::Result<Scope> {
+    if kind == ScopeKind::City && code.is_some() {
+        bail!("--scope-kind city takes no --scope CODE (the city scope covers every unit)");
+    }
     let code = || {
         code.clone().with_context(|| {
             format!(

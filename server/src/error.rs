@@ -28,6 +28,9 @@ pub enum AppError {
     /// 409: conflicts with the current state (a used code, a duplicate).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// 405.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// 413.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -86,6 +89,7 @@ impl AppError {
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::ProtocolMismatch { .. } => StatusCode::UPGRADE_REQUIRED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -100,6 +104,7 @@ impl AppError {
             | AppError::Forbidden { code, .. }
             | AppError::NotFound { code, .. }
             | AppError::Conflict { code, .. } => *code,
+            AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::ProtocolMismatch { .. } => "protocol_mismatch",
             AppError::Internal(_) => {
@@ -154,10 +159,19 @@ impl From<rusqlite::Error> for AppError {
     }
 }
 
+const TOO_LARGE: &str = "request body is larger than this server accepts \
+     (max_batch_bytes, 8 MiB by default, set by PENGWANG_MAX_BATCH_BYTES): sync fewer documents per batch";
+
+impl From<axum::extract::rejection::QueryRejection> for AppError {
+    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
+        AppError::bad_request("invalid_query", r.body_text())
+    }
+}
+
 impl From<JsonRejection> for AppError {
     fn from(r: JsonRejection) -> Self {
         match r.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(r.body_text()),
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(TOO_LARGE.into()),
             _ => AppError::bad_request("invalid_json", r.body_text()),
         }
     }
@@ -166,7 +180,7 @@ impl From<JsonRejection> for AppError {
 impl From<BytesRejection> for AppError {
     fn from(r: BytesRejection) -> Self {
         match r.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(r.body_text()),
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(TOO_LARGE.into()),
             _ => AppError::bad_request("invalid_body", r.body_text()),
         }
     }

@@ -51,8 +51,9 @@ enum Format {
 async fn attachment2_handler(
     State(state): State<AppState>,
     AuthDevice(device): AuthDevice,
-    Query(q): Query<ReportQuery>,
+    query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
+    let Query(q) = query?;
     let (year, month) = parse_month(q.month.as_deref())?;
     let format = match q.format.as_deref() {
         None | Some("json") => Format::Json,
@@ -118,7 +119,12 @@ fn parse_month(month: Option<&str>) -> Result<(i32, u32), AppError> {
     };
     let (y, m) = s.split_once('-').ok_or_else(|| bad(s))?;
     let ok = y.len() == 4 && m.len() == 2;
-    let year = y.parse::<i32>().ok().filter(|_| ok).ok_or_else(|| bad(s))?;
+    // The campaign began in 2021; reports are not made a century away from it.
+    let year = y
+        .parse::<i32>()
+        .ok()
+        .filter(|y| ok && (2000..=2100).contains(y))
+        .ok_or_else(|| bad(s))?;
     let month = m
         .parse::<u32>()
         .ok()
@@ -344,7 +350,9 @@ mod tests {
     #[test]
     fn months_must_be_year_dash_two_digit_month() {
         assert_eq!(parse_month(Some("2026-06")).unwrap(), (2026, 6));
-        for bad in ["2026-13", "2026-6", "26-06", "2026/06", "x"] {
+        for bad in [
+            "2026-13", "2026-6", "26-06", "2026/06", "x", "0000-01", "9999-12",
+        ] {
             let e = parse_month(Some(bad)).unwrap_err();
             assert_eq!(e.to_api_error().code, "invalid_month", "{bad}");
         }

@@ -9,12 +9,14 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
+use pengwang_shared::document::conflict::{self, DocConflict};
 use pengwang_shared::document::{self, DocumentError, FieldValue, RecordRef};
 use pengwang_shared::event::{Event, EventDetail, EventKind};
 use pengwang_shared::id::EventId;
 use pengwang_shared::lifecycle::{self, fold};
 use pengwang_shared::protocol::{Resolution, ResolveRequest, ResolveResponse};
 use pengwang_shared::settings::CampaignSettings;
+use pengwang_shared::ParseError;
 
 use crate::audit::{self, Action, NewAudit};
 use crate::auth::AuthDevice;
@@ -139,9 +141,22 @@ fn write<T: Transactable>(
                     req.record.path()
                 )));
             }
+            if *value == FieldValue::Null {
+                let why = "choose or write a value: clearing the field would drop both inspectors' values";
+                return Err(ParseError::new("value", "null", why).into());
+            }
             document::set_field(tx, req.record, key, value.clone())
         }
         Resolution::Deleted { keep_deleted } => {
+            let open = conflict::conflicts(stored)?
+                .iter()
+                .any(|c| matches!(c, DocConflict::Deleted { record, .. } if *record == req.record));
+            if !open {
+                return Err(DocumentError::Refused(format!(
+                    "{} has no open deletion conflict",
+                    req.record.path()
+                )));
+            }
             document::set_field(tx, req.record, "deleted", FieldValue::Bool(*keep_deleted))
         }
         Resolution::Fork { to } => {
@@ -188,8 +203,7 @@ fn resolution_error(e: DocumentError) -> AppError {
     match e {
         DocumentError::NotFound { .. } => AppError::not_found("unknown_record", e.to_string()),
         DocumentError::Automerge(_) | DocumentError::Schema(_) => AppError::internal(e),
-        DocumentError::Invalid(_) | DocumentError::Refused(_) => {
-            AppError::conflict("cannot_resolve", e.to_string())
-        }
+        DocumentError::Invalid(_) => AppError::bad_request("invalid_value", e.to_string()),
+        DocumentError::Refused(_) => AppError::conflict("cannot_resolve", e.to_string()),
     }
 }

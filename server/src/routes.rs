@@ -26,9 +26,19 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/enroll", post(enroll))
         .route("/v1/me", get(me))
         .merge(feature_routes())
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(request_tracing())
         .with_state(state)
+}
+
+async fn unknown_route(uri: axum::http::Uri) -> AppError {
+    AppError::not_found("unknown_route", format!("no such endpoint: {}", uri.path()))
+}
+
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> AppError {
+    AppError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
 }
 
 /// One INFO line per request with method, path, status and latency. Headers are not recorded:

@@ -360,3 +360,83 @@ fn a_database_with_a_newer_schema_is_refused_with_a_clear_error() {
         )
     );
 }
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_answer_json_errors() {
+    let app = TestApp::new();
+    let (status, body) = app
+        .send(Method::GET, "/v1/nope", Some("1"), None, None)
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_route"))
+    );
+    assert_eq!(body["message"], "no such endpoint: /v1/nope");
+    let (status, body) = app
+        .send(Method::GET, "/v1/sync", Some("1"), None, None)
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_name_is_case_insensitive() {
+    let app = TestApp::new();
+    let token = app.enrolled_token().await;
+    let req = Request::builder()
+        .uri("/v1/me")
+        .header(PROTOCOL_HEADER, "1")
+        .header(header::AUTHORIZATION, format!("bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        app.router().oneshot(req).await.unwrap().status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_body_over_the_batch_limit_says_which_setting_limits_it() {
+    let app = TestApp::with_config(|c| c.max_batch_bytes = 64);
+    let body = json!({ "code": "A".repeat(100), "device_name": "x" });
+    let (_, body) = app
+        .send(Method::POST, "/v1/enroll", Some("1"), None, Some(body))
+        .await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("PENGWANG_MAX_BATCH_BYTES"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn roles_get_only_the_scopes_they_work_at() {
+    let app = TestApp::new();
+    let street = Scope::Street {
+        street: StreetCode::parse("500103001").unwrap(),
+    };
+    let cases = [
+        (Role::City, street.clone(), "role city cannot have scope street 500103001: a city account's scope is the city"),
+        (Role::StreetChecker, Scope::City, "role street_checker cannot have scope city: a street checker is scoped to one street"),
+        (Role::UnitLead, street, "role unit_lead cannot have scope street 500103001: a unit lead is scoped to one reporting unit"),
+    ];
+    for (role, scope, message) in cases {
+        let new = NewAccount {
+            name: "某人".into(),
+            role,
+            scope,
+            password: None,
+        };
+        let now = app.clock.now();
+        let err = app
+            .state
+            .db
+            .with_writer(|c| accounts::create_account(c, new, now))
+            .unwrap_err();
+        assert_eq!(err.to_string(), message);
+    }
+}

@@ -402,3 +402,46 @@ async fn console_accounts_never_receive_raw_documents() {
         );
     }
 }
+
+#[tokio::test]
+async fn garbage_changes_for_a_stored_building_are_refused_like_for_a_new_one() {
+    let server = TestServer::start().await.unwrap();
+    let raw = inspector(&server, "500103001").await;
+    let mut docs = vec![raw.building(&yuzhong("嘉华大厦"), None).unwrap()];
+    assert_eq!(
+        raw.post("/v1/sync", RawClient::batch(&mut docs))
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    let before = server.rows(&STORED);
+    for garbage in [
+        vec![1u8, 2, 3, 4, 5, 6, 7, 8],
+        b"not automerge at all, just text".to_vec(),
+        vec![0x85, 0x6f, 0x4a, 0x83, 9, 9, 9],
+    ] {
+        let push = DocPush {
+            doc: docs[0].0,
+            changes: garbage,
+            message: vec![],
+        };
+        let body = postcard::to_stdvec(&SyncRequest {
+            protocol: 1,
+            cursor: 0,
+            docs: vec![push],
+        })
+        .unwrap();
+        let resp = raw.post("/v1/sync", body).await.unwrap().sync().unwrap();
+        let DocOutcome::Refused(err) = &resp.docs[0].outcome else {
+            panic!("{:?}", resp.docs[0])
+        };
+        assert_eq!(err.code, "malformed_document");
+    }
+    let strip = |rows: Vec<String>| {
+        rows.into_iter()
+            .filter(|r| !r.starts_with("sync_state"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(server.rows(&STORED)), strip(before));
+}

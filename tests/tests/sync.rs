@@ -381,3 +381,58 @@ async fn a_phone_that_only_receives_gets_each_change_as_a_delta_and_recovers_a_l
     assert_eq!(doc.households[&h].fields["occupancy"], text("vacant"));
     assert_eq!(doc.households[&h].fields["floor"], FieldValue::Int(7));
 }
+
+#[tokio::test]
+async fn a_resolution_must_pick_a_value_and_needs_an_open_conflict() {
+    let server = TestServer::start().await.unwrap();
+    let (a, b, sup) = pair(&server).await;
+    let (bid, _, item) = building_with_awning(&a, &yuzhong("嘉华大厦"), "3栋").unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    a.set_field(bid, RecordRef::Item(item), "area_m2", FieldValue::Real(2.4))
+        .unwrap();
+    b.set_field(bid, RecordRef::Item(item), "area_m2", FieldValue::Real(3.1))
+        .unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    let field = |value| ResolveRequest {
+        doc: bid,
+        record: RecordRef::Item(item),
+        resolution: Resolution::Field {
+            key: "area_m2".into(),
+            value,
+        },
+        note: String::new(),
+    };
+    assert_eq!(
+        resolve(&server, &sup, &field(FieldValue::Null)).await,
+        reqwest::StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        resolve(&server, &sup, &field(text("a lot"))).await,
+        reqwest::StatusCode::BAD_REQUEST
+    );
+    let undelete = ResolveRequest {
+        doc: bid,
+        record: RecordRef::Item(item),
+        resolution: Resolution::Deleted {
+            keep_deleted: false,
+        },
+        note: String::new(),
+    };
+    assert_eq!(
+        resolve(&server, &sup, &undelete).await,
+        reqwest::StatusCode::CONFLICT
+    );
+    assert_eq!(
+        server.count("SELECT COUNT(*) FROM p_conflict"),
+        1,
+        "nothing was resolved"
+    );
+    // A value neither inspector entered is the supervisor's to write (measured again on site).
+    assert_eq!(
+        resolve(&server, &sup, &field(FieldValue::Real(2.8))).await,
+        reqwest::StatusCode::OK
+    );
+    assert_eq!(server.count("SELECT COUNT(*) FROM p_conflict"), 0);
+}

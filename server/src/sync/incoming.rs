@@ -110,6 +110,12 @@ fn receive(
         ));
     }
     if !push.changes.is_empty() {
+        super::chunks::check(&push.changes).map_err(|e| {
+            ApiError::new(
+                "malformed_document",
+                format!("the document's changes do not decode: {e}"),
+            )
+        })?;
         working.load_incremental(&push.changes).map_err(|e| {
             ApiError::new(
                 "malformed_document",

@@ -3,6 +3,7 @@
 //! own error and nothing of it is stored, the others are — and everything stored is committed
 //! before the answer is sent, so retrying is always safe.
 
+mod chunks;
 mod incoming;
 mod outgoing;
 
