@@ -1,5 +1,6 @@
 //! Conflicts a supervisor must look at, found in the document itself:
-//! - a **field conflict**: concurrent writes of one field (`get_all` returns more than one value);
+//! - a **field conflict**: concurrent writes of different values to one field (`get_all` returns
+//!   more than one value, and they differ);
 //! - a **tombstone conflict**: a deleted record that was edited concurrently with (or after) its
 //!   deletion. The edit is kept in the document; the supervisor decides.
 //!
@@ -107,10 +108,14 @@ fn field_conflicts<'a>(
     for key in keys {
         let values = doc.get_all(obj, key)?;
         if values.len() > 1 {
-            let writes = values
+            let writes: Vec<Write> = values
                 .iter()
                 .map(|(v, op)| write_of(doc, key, v, op))
                 .collect::<Result<_, _>>()?;
+            // Two people who wrote the same value agree: nothing for a supervisor to decide.
+            if writes.iter().all(|w| w.value == writes[0].value) {
+                continue;
+            }
             out.push(DocConflict::Field {
                 record,
                 key: key.to_owned(),

@@ -393,3 +393,32 @@ proptest! {
         prop_assert_eq!(conflicts(replica.document()).unwrap(), conflicts(reference.document()).unwrap());
     }
 }
+
+#[test]
+fn the_same_value_written_concurrently_is_no_conflict() {
+    let (mut a, _, h, _, _) = building();
+    let mut b = a
+        .fork()
+        .with_actor(ActorId::from(Uuid::from_u128(2).as_bytes().as_slice()));
+    set_field(
+        &mut a,
+        RecordRef::Household(h),
+        "occupancy",
+        FieldValue::Text("vacant".into()),
+    )
+    .unwrap();
+    commit(&mut a, "A", 1_780_000_100);
+    set_field(
+        &mut b,
+        RecordRef::Household(h),
+        "occupancy",
+        FieldValue::Text("vacant".into()),
+    )
+    .unwrap();
+    commit(&mut b, "B", 1_780_000_200);
+    merged(&mut a, &mut b);
+    let households = map_at(&a, &automerge::ROOT, "households").unwrap();
+    let obj = map_at(&a, &households, &h.to_string()).unwrap();
+    assert_eq!(a.get_all(&obj, "occupancy").unwrap().len(), 2);
+    assert!(conflicts(a.document()).unwrap().is_empty());
+}
