@@ -4,7 +4,9 @@ use super::*;
 use crate::event::EventDetail;
 use crate::household::NoticeMethod;
 use crate::id::{EventId, PhotoHash};
+use crate::item::RemediationMethod;
 use crate::item::{EscapeOpening, FireGrade, GradeBasis};
+use crate::role::Role;
 use crate::time::Timestamp;
 use uuid::Uuid;
 
