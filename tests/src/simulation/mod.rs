@@ -7,21 +7,22 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use pengwang_core::{Device, EventRequest};
+use pengwang_core::Device;
 use pengwang_server::accounts::{self, NewAccount};
 use pengwang_server::{devices, AppState};
 use pengwang_shared::document::{FieldValue, RecordRef};
-use pengwang_shared::event::{EventDetail, EventKind};
 use pengwang_shared::id::{BuildingId, ItemId};
-use pengwang_shared::item::Category;
 use pengwang_shared::protocol::AccountInfo;
 use pengwang_shared::region::{Street, UnitCode};
 use pengwang_shared::role::{Location, Role, Scope};
 use pengwang_shared::time::{FakeClock, Timestamp};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 
-use crate::field::{notify, photo, step, submit_removed, text};
+mod work;
+
+use crate::field::text;
+use work::{progress, survey_building};
 
 pub struct Plan {
     pub buildings_per_street: usize,
@@ -285,214 +286,6 @@ async fn simulate_street(
     for p in [&a, &b, &checker, officer, &a, &b] {
         p.device.sync().await?;
     }
-    Ok(())
-}
-
-fn survey_building(
-    p: &Phone,
-    loc: &Location,
-    k: usize,
-    rng: &mut StdRng,
-    sum: &mut Summary,
-) -> anyhow::Result<(BuildingId, Vec<ItemId>)> {
-    // Every sixth building is a multi-storey block: recorded, but kept out of the high-rise table.
-    let floors: i64 = if k % 6 == 5 {
-        rng.gen_range(5..9)
-    } else {
-        rng.gen_range(12..34)
-    };
-    let number = format!("{}栋", k / ESTATES.len() + 1);
-    let bid = p.device.create_building(
-        loc.clone(),
-        &[
-            ("number", text(&number)),
-            ("use", text("residential")),
-            ("floors", FieldValue::Int(floors)),
-            ("units", FieldValue::Int(2)),
-            ("address", text(&format!("{}{}", loc.estate, number))),
-        ],
-    )?;
-    sum.buildings += 1;
-    let mut items = Vec::new();
-    let households = rng.gen_range(8..22);
-    for n in 0..households {
-        let floor = rng.gen_range(2..floors);
-        let room = format!("{}-{floor}{:02}", n % 2 + 1, n / 2 + 1);
-        let hid = p.device.add_household(
-            bid,
-            &[
-                ("unit", text(&format!("{}", n % 2 + 1))),
-                ("floor", FieldValue::Int(floor)),
-                ("room", text(&room)),
-                ("survey_result", text("hazard")),
-                ("owner_name", text("张三")),
-                ("owner_phone", text("13812341234")),
-            ],
-        )?;
-        sum.households += 1;
-        let both = rng.gen_bool(0.2);
-        let first = if rng.gen_bool(0.55) {
-            Category::Awning
-        } else {
-            Category::Net
-        };
-        let cats: &[Category] = if both {
-            &[Category::Awning, Category::Net]
-        } else {
-            std::slice::from_ref(&first)
-        };
-        for c in cats {
-            let fields = match c {
-                Category::Awning => vec![
-                    ("material", text("sandwich_foam")),
-                    ("fire_grade", text("B2")),
-                    ("position", text("window")),
-                ],
-                Category::Net => vec![
-                    ("protrusion_cm", FieldValue::Real(35.0)),
-                    ("position", text("window")),
-                ],
-            };
-            items.push(p.device.add_item(
-                bid,
-                *c,
-                Some(hid),
-                &fields,
-                vec![photo(rng.gen())],
-                "",
-            )?);
-            sum.items += 1;
-        }
-    }
-    Ok((bid, items))
-}
-
-/// Moves one item along a realistic path, dated across the campaign's months.
-async fn progress(
-    a: &Phone,
-    b: &Phone,
-    checker: &Phone,
-    officer: &Phone,
-    bid: BuildingId,
-    item: ItemId,
-    rng: &mut StdRng,
-) -> anyhow::Result<()> {
-    let roll: f64 = rng.gen();
-    let day = |m: u32, d: u32| {
-        Timestamp::parse_local(&format!("2026-{m:02}-{d:02} 10:00")).expect("date")
-    };
-    let month = rng.gen_range(4..12);
-    let d = rng.gen_range(1..28);
-    let ins = if rng.gen_bool(0.5) { a } else { b };
-    ins.clock.set(day(month.min(10), d));
-    let _ = ins.device.sync().await;
-    if roll < 0.06 {
-        checker.clock.set(day(month, d));
-        checker.device.sync().await?;
-        step(&checker.device, bid, item, EventKind::Void, "重复登记")?;
-        checker.device.sync().await?;
-        return Ok(());
-    }
-    if roll < 0.15 {
-        return Ok(()); // still only identified
-    }
-    notify(&ins.device, bid, item)?;
-    if roll < 0.30 {
-        ins.device.sync().await?;
-        return Ok(());
-    }
-    if roll < 0.40 {
-        notify(&ins.device, bid, item)?;
-        ins.device.sync().await?;
-        checker.device.sync().await?;
-        checker.clock.set(day(month.min(9), d));
-        step(
-            &checker.device,
-            bid,
-            item,
-            EventKind::Refuse,
-            "业主拒不整改",
-        )?;
-        if rng.gen_bool(0.3) {
-            checker.device.sync().await?;
-            return Ok(()); // refused, not yet handed to enforcement
-        }
-        step(
-            &checker.device,
-            bid,
-            item,
-            EventKind::Transfer,
-            "两次劝导无果，移交执法",
-        )?;
-        checker.device.sync().await?;
-        if rng.gen_bool(0.7) {
-            officer.device.sync().await?;
-            officer.clock.set(day(month.min(10) + 1, d));
-            let detail = EventDetail {
-                document_no: Some(format!("执〔2026〕{}号", rng.gen_range(100..999))),
-                ..Default::default()
-            };
-            officer.device.record_event(
-                bid,
-                item,
-                EventRequest {
-                    kind: EventKind::Enforce,
-                    to: None,
-                    note: String::new(),
-                    photos: vec![photo(rng.gen())],
-                    detail,
-                },
-            )?;
-            officer.device.sync().await?;
-            if rng.gen_bool(0.3) {
-                return Ok(()); // removed, awaiting the street's check
-            }
-            checker.device.sync().await?;
-            checker.clock.set(day(month.min(10) + 1, d.min(27) + 1));
-            step(&checker.device, bid, item, EventKind::Close, "")?;
-            checker.device.sync().await?;
-        }
-        return Ok(());
-    }
-    if roll < 0.48 {
-        let detail = EventDetail {
-            deadline: Some("2026-06-30".into()),
-            ..Default::default()
-        };
-        ins.device.record_event(
-            bid,
-            item,
-            EventRequest {
-                kind: EventKind::StartSelfRectify,
-                to: None,
-                note: String::new(),
-                photos: vec![],
-                detail,
-            },
-        )?;
-        ins.device.sync().await?;
-        return Ok(());
-    }
-    ins.clock.set(day(month.min(11), d));
-    submit_removed(&ins.device, bid, item, rng.gen())?;
-    ins.device.sync().await?;
-    if roll < 0.60 {
-        return Ok(()); // awaiting verification
-    }
-    checker.device.sync().await?;
-    checker.clock.set(day(month.min(11), d.min(27) + 1));
-    step(&checker.device, bid, item, EventKind::Close, "")?;
-    if roll > 0.96 {
-        checker.clock.set(day(11, 20));
-        step(
-            &checker.device,
-            bid,
-            item,
-            EventKind::Reopen,
-            "雨棚重新搭建",
-        )?;
-    }
-    checker.device.sync().await?;
     Ok(())
 }
 
