@@ -18,6 +18,7 @@ pub enum Action {
     DeviceRevoke,
     ConflictResolve,
     ReportExport,
+    CampaignChange,
 }
 
 impl Action {
@@ -29,6 +30,7 @@ impl Action {
             Action::DeviceRevoke => "device.revoke",
             Action::ConflictResolve => "conflict.resolve",
             Action::ReportExport => "report.export",
+            Action::CampaignChange => "campaign.change",
         }
     }
 }

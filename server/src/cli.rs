@@ -2,12 +2,14 @@
 //! enrollment codes and revoke devices on the server machine itself (they need no HTTP login).
 
 use crate::accounts::{self, NewAccount};
+use crate::audit::{self, Action, NewAudit};
 use crate::{campaign, devices, projection, AppState, Config};
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use pengwang_shared::id::{AccountId, DeviceId};
 use pengwang_shared::region::{CommunityCode, StreetCode, UnitCode};
 use pengwang_shared::role::{Role, Scope};
+use pengwang_shared::settings::PeriodMode;
 use pengwang_shared::time::{Clock, SystemClock};
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -45,8 +47,29 @@ enum Command {
     #[command(subcommand)]
     Device(DeviceCommand),
     /// Drop the projections (ledger, report and conflict tables) and rebuild them from the
-    /// stored documents.
+    /// stored documents. Safe while the server runs (one transaction).
     RebuildProjections,
+    /// Show or change the campaign settings (the city's; sent to every phone with each sync).
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CampaignCommand {
+    /// Print the settings as JSON.
+    Show,
+    /// Change settings; the projections are rebuilt, since the lifecycle rules read them.
+    Set {
+        /// `report_day` (26th to the report day, the default) or `calendar_month`.
+        #[arg(long)]
+        period_mode: Option<String>,
+        /// Day of the month 附件2 is due (1–28).
+        #[arg(long)]
+        report_day: Option<u32>,
+        /// Persuasion attempts before a refusal may be recorded.
+        #[arg(long)]
+        persuasion_attempts: Option<u32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,7 +164,58 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
         Command::RebuildProjections => rebuild_projections(&state),
+        Command::Campaign(CampaignCommand::Show) => {
+            let settings = state.db.with_writer(|c| campaign::load(c, state.now()))?;
+            println!("{}", serde_json::to_string_pretty(&settings)?);
+            Ok(())
+        }
+        Command::Campaign(CampaignCommand::Set {
+            period_mode,
+            report_day,
+            persuasion_attempts,
+        }) => set_campaign(&state, period_mode, report_day, persuasion_attempts),
     }
+}
+
+fn set_campaign(
+    state: &AppState,
+    mode: Option<String>,
+    day: Option<u32>,
+    attempts: Option<u32>,
+) -> anyhow::Result<()> {
+    let now = state.now();
+    let mut settings = state.db.with_writer(|c| campaign::load(c, now))?;
+    if let Some(mode) = mode {
+        settings.period_mode = match mode.as_str() {
+            "report_day" => PeriodMode::ReportDay,
+            "calendar_month" => PeriodMode::CalendarMonth,
+            other => bail!("--period-mode {other:?}: expected report_day or calendar_month"),
+        };
+    }
+    if let Some(day) = day {
+        if !(1..=28).contains(&day) {
+            bail!("--report-day {day}: expected a day from 1 to 28 (every month has it)");
+        }
+        settings.report_day = day;
+    }
+    if let Some(n) = attempts {
+        settings.persuasion_attempts = n;
+    }
+    let detail = serde_json::to_string(&settings)?;
+    state.db.with_writer(|c| -> anyhow::Result<()> {
+        campaign::store(c, &settings)?;
+        let row = NewAudit {
+            at: now,
+            actor: None,
+            action: Action::CampaignChange,
+            target: "campaign",
+            detail: &detail,
+        };
+        audit::record(c, &row)?;
+        Ok(())
+    })?;
+    println!("{}", serde_json::to_string_pretty(&settings)?);
+    rebuild_projections(state)
 }
 
 fn rebuild_projections(state: &AppState) -> anyhow::Result<()> {
@@ -195,6 +269,9 @@ fn build_scope(
     code: Option<String>,
     estates: Vec<String>,
 ) -> anyhow::Result<Scope> {
+    if kind != ScopeKind::Estates && !estates.is_empty() {
+        bail!("--estates only goes with --scope-kind estates");
+    }
     if kind == ScopeKind::City && code.is_some() {
         bail!("--scope-kind city takes no --scope CODE (the city scope covers every unit)");
     }

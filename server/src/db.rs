@@ -82,6 +82,13 @@ impl Db {
         })
     }
 
+    /// Moves everything in the write-ahead log into the database file and empties the log, so
+    /// the `.sqlite3` file alone is a complete copy. Called on shutdown.
+    pub fn checkpoint(&self) -> Result<(), DbError> {
+        self.with_writer(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))?;
+        Ok(())
+    }
+
     pub fn path(&self) -> &Path {
         &self.inner.path
     }

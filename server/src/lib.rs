@@ -45,7 +45,15 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "listening");
+    let db = state.db.clone();
     axum::serve(listener, routes::router(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await?;
+    // In-flight requests have finished: fold the write-ahead log into the database file so a copy
+    // of the file alone is complete.
+    let checkpoint = tokio::task::spawn_blocking(move || db.checkpoint()).await;
+    if let Ok(Err(e)) = checkpoint {
+        tracing::warn!(error = %e, "could not checkpoint the database on shutdown");
+    }
+    Ok(())
 }

@@ -215,15 +215,15 @@ pub fn rebuild_all(
     now: i64,
 ) -> Result<usize, ProjectionError> {
     let tx = conn.transaction()?;
-    for table in [
-        "p_building",
-        "p_household",
-        "p_item",
-        "p_event",
-        "p_conflict",
-    ] {
+    // Conflicts are not wiped: `project` upserts each document's open conflicts and drops the
+    // ones gone, so a conflict keeps the time it was first seen across a rebuild.
+    for table in ["p_building", "p_household", "p_item", "p_event"] {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
     }
+    tx.execute(
+        "DELETE FROM p_conflict WHERE doc_id NOT IN (SELECT doc_id FROM doc)",
+        [],
+    )?;
     let ids = documents::all_ids(&tx)?;
     for id in &ids {
         if let Some(doc) = documents::load(&tx, *id)? {

@@ -12,11 +12,13 @@ use axum::{Json, Router};
 use pengwang_shared::document::conflict::{self, DocConflict};
 use pengwang_shared::document::{self, DocumentError, FieldValue, RecordRef};
 use pengwang_shared::event::{Event, EventDetail, EventKind};
+use pengwang_shared::household::{mask_name, mask_phone};
 use pengwang_shared::id::EventId;
 use pengwang_shared::lifecycle::{self, fold};
 use pengwang_shared::protocol::{Resolution, ResolveRequest, ResolveResponse};
 use pengwang_shared::settings::CampaignSettings;
 use pengwang_shared::ParseError;
+use serde_json::{json, Value};
 
 use crate::audit::{self, Action, NewAudit};
 use crate::auth::AuthDevice;
@@ -42,11 +44,11 @@ async fn resolve(
         ));
     }
     let worker = state.clone();
-    let heads = state
+    let resolved = state
         .db
         .write(move |conn| apply(conn, &worker, &device, &req))
         .await?;
-    Ok(Json(ResolveResponse { heads }))
+    Ok(Json(resolved))
 }
 
 fn apply(
@@ -54,7 +56,7 @@ fn apply(
     state: &AppState,
     device: &Device,
     req: &ResolveRequest,
-) -> Result<Vec<String>, AppError> {
+) -> Result<ResolveResponse, AppError> {
     let now = state.now();
     let settings = campaign::load(conn, now)?;
     let stored = documents::load(conn, req.doc)
@@ -101,25 +103,61 @@ fn apply(
     .map_err(AppError::internal)?;
     projection::project(&tx, &working, &settings, now.0).map_err(AppError::internal)?;
     let target = format!("{}/{}", req.doc, req.record.path());
-    audit::record(
-        &tx,
-        &NewAudit {
-            at: now,
-            actor: Some(device.account.id),
-            action: Action::ConflictResolve,
-            target: &target,
-            detail: kind(&req.resolution),
-        },
-    )?;
+    let decision = decision(&stored, req, &settings);
+    let detail = decision.to_string();
+    let row = NewAudit {
+        at: now,
+        actor: Some(device.account.id),
+        action: Action::ConflictResolve,
+        target: &target,
+        detail: &detail,
+    };
+    audit::record(&tx, &row)?;
     tx.commit()?;
-    Ok(working.get_heads().iter().map(|h| h.to_string()).collect())
+    let heads = working.get_heads().iter().map(|h| h.to_string()).collect();
+    Ok(ResolveResponse { heads, decision })
 }
 
-fn kind(r: &Resolution) -> &'static str {
-    match r {
-        Resolution::Field { .. } => "field",
-        Resolution::Deleted { .. } => "deleted",
-        Resolution::Fork { .. } => "fork",
+/// What was decided, for the audit trail and the answer: the kind, what was chosen, what it
+/// replaced and the supervisor's note. Owner names and phones appear masked.
+fn decision(stored: &Automerge, req: &ResolveRequest, settings: &CampaignSettings) -> Value {
+    let shown = |key: &str, v: &FieldValue| -> Value {
+        match (key, v) {
+            ("owner_name", FieldValue::Text(t)) => json!(mask_name(t)),
+            ("owner_phone", FieldValue::Text(t)) => json!(mask_phone(t)),
+            (_, v) => json!(v),
+        }
+    };
+    match &req.resolution {
+        Resolution::Field { key, value } => {
+            let replaced: Vec<Value> = document::record_map(stored, req.record)
+                .ok()
+                .and_then(|obj| stored.get_all(&obj, key.as_str()).ok())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|(v, _)| FieldValue::from_value(v))
+                .map(|v| shown(key, &v))
+                .collect();
+            json!({ "kind": "field", "key": key, "chosen": shown(key, value), "replaced": replaced, "note": req.note })
+        }
+        Resolution::Deleted { keep_deleted } => {
+            json!({ "kind": "deleted", "keep_deleted": keep_deleted, "note": req.note })
+        }
+        Resolution::Fork { to } => {
+            let branches: Vec<&str> = match req.record {
+                RecordRef::Item(item) => document::read(stored)
+                    .ok()
+                    .and_then(|b| {
+                        b.items
+                            .get(&item)
+                            .map(|i| fold(&i.events, settings, i.deleted))
+                    })
+                    .map(|f| f.fork.iter().map(|b| b.state.code()).collect())
+                    .unwrap_or_default(),
+                _ => vec![],
+            };
+            json!({ "kind": "fork", "to": to.code(), "branches": branches, "note": req.note })
+        }
     }
 }
 

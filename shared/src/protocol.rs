@@ -186,4 +186,7 @@ pub enum Resolution {
 pub struct ResolveResponse {
     /// The document's heads after the resolution (hex).
     pub heads: Vec<String>,
+    /// What was decided, as written to the audit trail: kind, chosen value or state, what it
+    /// replaced, the note (owner names and phones masked).
+    pub decision: serde_json::Value,
 }

@@ -63,8 +63,9 @@ impl FieldValue {
         }
     }
 
-    /// `None` for objects (maps, lists): never a field value.
-    pub(crate) fn from_value(v: &Value<'_>) -> Option<Self> {
+    /// The field value of an automerge value; `None` for objects (maps, lists), which are never
+    /// field values.
+    pub fn from_value(v: &Value<'_>) -> Option<Self> {
         let Value::Scalar(s) = v else { return None };
         Some(match s.as_ref() {
             ScalarValue::Null => FieldValue::Null,

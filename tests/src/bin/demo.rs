@@ -59,5 +59,6 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     println!("{summary}");
     server.await??;
+    println!("stopped; everything is in {}", args.database.display());
     Ok(())
 }

@@ -12,6 +12,7 @@ use pengwang_server::accounts::{self, NewAccount};
 use pengwang_server::{devices, AppState};
 use pengwang_shared::document::{FieldValue, RecordRef};
 use pengwang_shared::id::{BuildingId, ItemId};
+use pengwang_shared::item::Category;
 use pengwang_shared::protocol::AccountInfo;
 use pengwang_shared::region::{Street, UnitCode};
 use pengwang_shared::role::{Location, Role, Scope};
@@ -283,9 +284,67 @@ async fn simulate_street(
                 .ok();
         }
     }
+    conflicts_and_duplicates(&a, &b, &made).await?;
     for p in [&a, &b, &checker, officer, &a, &b] {
         p.device.sync().await?;
     }
+    Ok(())
+}
+
+/// Two more kinds of conflict a supervisor meets — two inspectors recording different steps of
+/// one item offline (a lifecycle fork), and an item deleted by its creator while the other
+/// inspector was editing it (a tombstone conflict) — and a household recorded twice.
+async fn conflicts_and_duplicates(
+    a: &Phone,
+    b: &Phone,
+    made: &[(BuildingId, Vec<ItemId>)],
+) -> anyhow::Result<()> {
+    let (Some((fork_at, _)), Some((delete_at, _))) = (made.get(2), made.get(3)) else {
+        return Ok(());
+    };
+    let forked = a.device.add_item(
+        *fork_at,
+        Category::Awning,
+        None,
+        &[("position", text("stair_window"))],
+        vec![crate::field::photo(4242)],
+        "楼道窗雨棚",
+    )?;
+    crate::field::notify(&a.device, *fork_at, forked)?;
+    crate::field::notify(&a.device, *fork_at, forked)?;
+    let deleted = a.device.add_item(
+        *delete_at,
+        Category::Net,
+        None,
+        &[],
+        vec![crate::field::photo(4343)],
+        "",
+    )?;
+    a.device.sync().await?;
+    b.device.sync().await?;
+    crate::field::submit_removed(&a.device, *fork_at, forked, 4244)?;
+    crate::field::step(
+        &b.device,
+        *fork_at,
+        forked,
+        pengwang_shared::event::EventKind::ProposeRefusal,
+        "业主称不拆",
+    )?;
+    a.device.delete(*delete_at, RecordRef::Item(deleted))?;
+    let twice = b.device.building(*fork_at)?;
+    if let Some(h) = twice.households.values().next() {
+        let same: Vec<(&str, FieldValue)> = ["unit", "floor", "room"]
+            .iter()
+            .filter_map(|k| h.fields.get(*k).map(|v| (*k, v.clone())))
+            .collect();
+        b.device.add_household(*fork_at, &same)?;
+    }
+    b.device.set_field(
+        *delete_at,
+        RecordRef::Item(deleted),
+        "protrusion_cm",
+        FieldValue::Real(40.0),
+    )?;
     Ok(())
 }
 

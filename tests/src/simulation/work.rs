@@ -51,8 +51,8 @@ pub(super) fn survey_building(
                 ("floor", FieldValue::Int(floor)),
                 ("room", text(&room)),
                 ("survey_result", text("hazard")),
-                ("owner_name", text("张三")),
-                ("owner_phone", text("13812341234")),
+                ("owner_name", text(&owner_name(rng))),
+                ("owner_phone", text(&owner_phone(rng))),
             ],
         )?;
         sum.households += 1;
@@ -206,7 +206,15 @@ pub(super) async fn progress(
         return Ok(()); // awaiting verification
     }
     checker.device.sync().await?;
-    checker.clock.set(day(month.min(11), d.min(27) + 1));
+    if rng.gen_bool(0.1) {
+        // Checkers work late before the report day: 23:30 on the 25th still counts that month.
+        let late = format!("2026-{:02}-25 23:30", month.min(11));
+        checker
+            .clock
+            .set(Timestamp::parse_local(&late).expect("date"));
+    } else {
+        checker.clock.set(day(month.min(11), d.min(27) + 1));
+    }
     step(&checker.device, bid, item, EventKind::Close, "")?;
     if roll > 0.96 {
         checker.clock.set(day(11, 20));
@@ -220,4 +228,26 @@ pub(super) async fn progress(
     }
     checker.device.sync().await?;
     Ok(())
+}
+
+const SURNAMES: [&str; 12] = [
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "欧阳", "谭",
+];
+const GIVEN: [&str; 10] = [
+    "建华", "秀英", "明", "丽", "志强", "桂芳", "小红", "德明", "晓燕", "国庆",
+];
+
+/// A made-up owner name (personal data in the demo is fictional).
+fn owner_name(rng: &mut StdRng) -> String {
+    format!(
+        "{}{}",
+        SURNAMES[rng.gen_range(0..SURNAMES.len())],
+        GIVEN[rng.gen_range(0..GIVEN.len())]
+    )
+}
+
+/// A made-up mobile number.
+fn owner_phone(rng: &mut StdRng) -> String {
+    let prefix = ["138", "139", "150", "152", "177", "186", "189"][rng.gen_range(0..7)];
+    format!("{prefix}{:08}", rng.gen_range(0..100_000_000u32))
 }
