@@ -190,3 +190,21 @@ pub struct ResolveResponse {
     /// replaced, the note (owner names and phones masked).
     pub decision: serde_json::Value,
 }
+
+/// POST /v1/photos/missing (JSON): which of these photos the server does not have yet. A phone
+/// asks before uploading, so an interrupted upload resumes with only what did not arrive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotosMissingRequest {
+    pub hashes: Vec<crate::id::PhotoHash>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotosMissingResponse {
+    /// The subset of the asked hashes the server lacks, in the order asked.
+    pub missing: Vec<crate::id::PhotoHash>,
+}
+
+/// Upload paths: `PUT /v1/photos/{hash}` (the stored JPEG, ≤ 2048 px) and
+/// `PUT /v1/photos/{hash}/thumbnail` (its ≤ 320 px thumbnail), body `image/jpeg`. Idempotent: the
+/// server re-hashes the photo and answers 200 whether it was new or already there.
+pub const PHOTO_CONTENT_TYPE: &str = "image/jpeg";
