@@ -445,3 +445,49 @@ async fn garbage_changes_for_a_stored_building_are_refused_like_for_a_new_one() 
     };
     assert_eq!(strip(server.rows(&STORED)), strip(before));
 }
+
+#[tokio::test]
+async fn a_photo_record_naming_someone_else_refuses_the_document() {
+    use pengwang_shared::document::{attach_photo, PhotoRecord, PhotoRole};
+    let server = TestServer::start().await.unwrap();
+    let raw = inspector(&server, "500103001").await;
+    let other = server
+        .account(
+            "李网格",
+            Role::CommunityInspector,
+            street_scope("500103001"),
+        )
+        .unwrap();
+    let (id, mut doc) = raw.building(&yuzhong("嘉华大厦"), None).unwrap();
+    let item = *pengwang_shared::document::read(&doc)
+        .unwrap()
+        .items
+        .keys()
+        .next()
+        .unwrap();
+    let record = |by, device| PhotoRecord {
+        hash: photo(77),
+        role: PhotoRole::Before,
+        taken_at: None,
+        place: None,
+        bytes: 1000,
+        width: 640,
+        height: 480,
+        by,
+        device,
+        added_at: pengwang_shared::time::Timestamp(1_780_000_000),
+    };
+    attach_photo(&mut doc, item, &record(other.id, Some(raw.device))).unwrap();
+    doc.commit();
+    let resp = raw
+        .post("/v1/sync", RawClient::batch(&mut [(id, doc)]))
+        .await
+        .unwrap()
+        .sync()
+        .unwrap();
+    let DocOutcome::Refused(err) = &resp.docs[0].outcome else {
+        panic!("{:?}", resp.docs[0])
+    };
+    assert_eq!(err.code, "photo_author_mismatch");
+    assert_eq!(server.count("SELECT COUNT(*) FROM doc"), 0);
+}

@@ -4,7 +4,7 @@
 use automerge::sync::{Message, State as SyncState, SyncDoc};
 use automerge::Automerge;
 use pengwang_shared::document::{self, BuildingDoc};
-use pengwang_shared::id::EventId;
+use pengwang_shared::id::{EventId, ItemId, PhotoHash};
 use pengwang_shared::protocol::{ApiError, DocOutcome, DocPush, DocReply};
 use pengwang_shared::role::Location;
 use pengwang_shared::settings::CampaignSettings;
@@ -218,6 +218,7 @@ fn validate(
     }
     check_new_events(device, before, &after)?;
     check_new_tombstones(device, before, &after)?;
+    check_new_photos(device, before, &after)?;
     Ok(Some(after))
 }
 
@@ -235,6 +236,37 @@ fn in_scope(device: &Device, loc: &Location) -> Result<(), ApiError> {
             ),
         ))
     }
+}
+
+/// A photo record the server has not seen must name this device's account and device.
+fn check_new_photos(
+    device: &Device,
+    before: Option<&BuildingDoc>,
+    after: &BuildingDoc,
+) -> Result<(), ApiError> {
+    let known: HashSet<(ItemId, PhotoHash)> = before
+        .into_iter()
+        .flat_map(|b| b.items.iter())
+        .flat_map(|(id, i)| i.photos.iter().map(move |p| (*id, p.hash.clone())))
+        .collect();
+    for (id, item) in &after.items {
+        for p in item
+            .photos
+            .iter()
+            .filter(|p| !known.contains(&(*id, p.hash.clone())))
+        {
+            if p.by != device.account.id || p.device != Some(device.id) {
+                return Err(ApiError::new(
+                    "photo_author_mismatch",
+                    format!(
+                        "photo {} on item {id} claims by {}, but this device belongs to account {}",
+                        p.hash, p.by, device.account.id
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A record newly marked deleted must have been created by this device's account (DESIGN §4:

@@ -16,6 +16,7 @@
 pub mod conflict;
 mod event_map;
 pub mod field;
+pub mod photo;
 mod read;
 
 use automerge::transaction::Transactable;
@@ -28,6 +29,7 @@ use crate::item::Category;
 use crate::role::Location;
 
 pub use field::{FieldSpec, FieldValue, BUILDING_FIELDS, HOUSEHOLD_FIELDS, ITEM_FIELDS};
+pub use photo::{attach_photo, PhotoPlace, PhotoRecord, PhotoRole};
 pub use read::{read, BuildingDoc, Fields, HouseholdRecord, ItemRecord};
 
 /// Bumped only with a migration of existing documents.
@@ -155,6 +157,7 @@ pub fn add_item<D: Transactable>(
     )?;
     doc.put(&obj, "created_by", create.by.to_string())?;
     put_fields(doc, &obj, &checked)?;
+    doc.put_object(&obj, "photos", ObjType::Map)?;
     let events = doc.put_object(&obj, "events", ObjType::Map)?;
     event_map::write(doc, &events, create)
 }

@@ -43,6 +43,8 @@ pub struct ItemRecord {
     pub fields: Fields,
     pub deleted: bool,
     pub events: Vec<Event>,
+    /// Photos attached to the item, in hash order.
+    pub photos: Vec<super::photo::PhotoRecord>,
 }
 
 impl BuildingDoc {
@@ -161,6 +163,7 @@ fn read_items<D: ReadDoc>(
             }
             _ => None,
         };
+        let photos = super::photo::read_photos(doc, &obj)?;
         let events_obj = map_at(doc, &obj, "events")?;
         let events = doc
             .keys(&events_obj)
@@ -174,6 +177,7 @@ fn read_items<D: ReadDoc>(
                 fields,
                 deleted,
                 events,
+                photos,
             },
         );
     }

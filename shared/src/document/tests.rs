@@ -422,3 +422,29 @@ fn the_same_value_written_concurrently_is_no_conflict() {
     assert_eq!(a.get_all(&obj, "occupancy").unwrap().len(), 2);
     assert!(conflicts(a.document()).unwrap().is_empty());
 }
+
+#[test]
+fn a_photo_attached_to_an_item_reads_back_with_its_place_and_time() {
+    let (mut a, _, _, i, _) = building();
+    let photo = super::photo::PhotoRecord {
+        hash: PhotoHash::parse(&"cd".repeat(32)).unwrap(),
+        role: super::PhotoRole::After,
+        taken_at: Some(Timestamp(1_780_000_050)),
+        place: Some(super::PhotoPlace {
+            lat: 29.5630,
+            lng: 106.5516,
+            accuracy_m: Some(5.0),
+        }),
+        bytes: 412_345,
+        width: 2048,
+        height: 1536,
+        by: AccountId(Uuid::from_u128(1)),
+        device: Some(DeviceId(Uuid::from_u128(1))),
+        added_at: Timestamp(1_780_000_100),
+    };
+    super::attach_photo(&mut a, i, &photo).unwrap();
+    commit(&mut a, "photo", 1_780_000_100);
+    assert_eq!(read(&a).unwrap().items[&i].photos, vec![photo.clone()]);
+    let again = super::attach_photo(&mut a, i, &photo).unwrap_err();
+    assert!(again.to_string().contains("already attached"), "{again}");
+}
