@@ -35,6 +35,7 @@ pub const SERVER: &[Migration] = &[
     migration!("server", 1, "0001_accounts_regions"),
     migration!("server", 2, "0002_documents"),
     migration!("server", 3, "0003_item_state_since"),
+    migration!("server", 4, "0004_photos"),
 ];
 
 #[derive(Debug, thiserror::Error)]

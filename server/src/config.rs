@@ -20,6 +20,11 @@ pub struct Config {
     pub max_doc_bytes: usize,
     /// Documents sent back in one sync answer before `more = true` (`PENGWANG_MAX_DOCS_PER_RESPONSE`).
     pub max_docs_per_response: usize,
+    /// Where uploaded photos are stored (`PENGWANG_PHOTO_DIR`); unset: a `photos` directory
+    /// next to the database file. See [`Config::photo_dir`].
+    pub photo_dir: Option<PathBuf>,
+    /// Largest photo or thumbnail upload; a bigger one gets 413 (`PENGWANG_MAX_PHOTO_BYTES`).
+    pub max_photo_bytes: usize,
     /// Test-only failpoint: abort the process when the named point is reached
     /// (`PENGWANG_CRASH_AT`). See [`crate::state::AppState::failpoint`].
     pub crash_at: Option<String>,
@@ -35,6 +40,8 @@ impl Default for Config {
             max_batch_bytes: 8 * MIB,
             max_doc_bytes: 2 * MIB,
             max_docs_per_response: 200,
+            photo_dir: None,
+            max_photo_bytes: 10 * MIB,
             crash_at: None,
             log: "info".into(),
         }
@@ -72,6 +79,19 @@ impl Config {
         Ok(config)
     }
 
+    /// The photo directory: `photo_dir` if set, else `photos` beside the database file (so a
+    /// test's temporary database gets temporary photos, and a backup of one directory holds both).
+    pub fn photo_dir(&self) -> PathBuf {
+        match &self.photo_dir {
+            Some(dir) => dir.clone(),
+            None => self
+                .database
+                .parent()
+                .unwrap_or_else(|| Path::new(""))
+                .join("photos"),
+        }
+    }
+
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.into(),
@@ -96,13 +116,17 @@ impl Config {
         if let Some(v) = var("PENGWANG_DATABASE") {
             self.database = PathBuf::from(v);
         }
-        let sizes: [(&'static str, &mut usize); 3] = [
+        if let Some(v) = var("PENGWANG_PHOTO_DIR") {
+            self.photo_dir = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        }
+        let sizes: [(&'static str, &mut usize); 4] = [
             ("PENGWANG_MAX_BATCH_BYTES", &mut self.max_batch_bytes),
             ("PENGWANG_MAX_DOC_BYTES", &mut self.max_doc_bytes),
             (
                 "PENGWANG_MAX_DOCS_PER_RESPONSE",
                 &mut self.max_docs_per_response,
             ),
+            ("PENGWANG_MAX_PHOTO_BYTES", &mut self.max_photo_bytes),
         ];
         for (name, field) in sizes {
             if let Some(v) = var(name) {
@@ -155,6 +179,25 @@ mod tests {
             (8_388_608, 2_097_152, 200)
         );
         assert_eq!(c.crash_at, None);
+        assert_eq!(c.max_photo_bytes, 10_485_760);
+        assert_eq!(c.photo_dir(), PathBuf::from("photos"));
+    }
+
+    #[test]
+    fn photos_live_beside_the_database_unless_a_directory_is_set() {
+        let mut c = Config::default();
+        c.apply_env(env(&[("PENGWANG_DATABASE", "/var/lib/pw/pw.sqlite3")]))
+            .unwrap();
+        assert_eq!(c.photo_dir(), PathBuf::from("/var/lib/pw/photos"));
+        c.apply_env(env(&[
+            ("PENGWANG_PHOTO_DIR", "/srv/photos"),
+            ("PENGWANG_MAX_PHOTO_BYTES", "2000000"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (c.photo_dir(), c.max_photo_bytes),
+            (PathBuf::from("/srv/photos"), 2_000_000)
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::AuthDevice;
 use crate::db::DbError;
 use crate::error::AppError;
+use crate::photos::{self, ItemEvidence, LACKS_EVIDENCE};
 use crate::scope;
 use crate::state::AppState;
 
@@ -47,6 +48,9 @@ pub struct Counts {
     pub items: BTreeMap<String, u64>,
     /// Open conflicts (field, tombstone, fork) in the buildings' documents.
     pub open_conflicts: u64,
+    /// Live CLOSED items a valid event of which references a photo that never arrived: not
+    /// evidenced closures (DESIGN §8).
+    pub closed_without_evidence: u64,
 }
 
 /// The columns a tally groups by: one on `p_building` (alias `b`), its twin on `doc` (alias `d`).
@@ -123,6 +127,15 @@ fn tally(
         &mut |r| {
             let n: u64 = r.get(2)?;
             out.entry(r.get(0)?).or_default().items.insert(r.get(1)?, n);
+            Ok(())
+        },
+    )?;
+    q(
+        &format!("SELECT b.{g}, COUNT(*) FROM p_item t JOIN p_building b ON b.id = t.building_id
+                  WHERE t.deleted = 0 AND t.state = 'closed' AND {LACKS_EVIDENCE} AND {{scope}} GROUP BY 1"),
+        "b",
+        &mut |r| {
+            out.entry(r.get(0)?).or_default().closed_without_evidence = r.get(1)?;
             Ok(())
         },
     )?;
@@ -448,6 +461,7 @@ pub fn mask_value(v: &Value, mask: fn(&str) -> String) -> Value {
 
 fn items(conn: &Connection, building: &str) -> Result<Vec<Value>, DbError> {
     let mut events = events(conn, building)?;
+    let mut evidence = photos::item_evidence(conn, building)?;
     let mut stmt = conn.prepare(
         "SELECT id, household_id, category, state, completed_at, found_at, persuasion_count, forked, invalid_events,
                 deleted, fields_json
@@ -457,6 +471,7 @@ fn items(conn: &Connection, building: &str) -> Result<Vec<Value>, DbError> {
         let id: String = r.get(0)?;
         let category: String = r.get(2)?;
         let state: Option<String> = r.get(3)?;
+        let ev = evidence.remove(&id).unwrap_or_else(ItemEvidence::none);
         Ok(json!({
             "id": id, "household_id": r.get::<_, Option<String>>(1)?,
             "category": category, "category_label": Category::parse(&category).ok().map(Category::label),
@@ -466,6 +481,7 @@ fn items(conn: &Connection, building: &str) -> Result<Vec<Value>, DbError> {
             "invalid_events": r.get::<_, i64>(8)?, "deleted": r.get::<_, bool>(9)?,
             "fields": parse_json(&r.get::<_, String>(10)?),
             "events": events.remove(&id).unwrap_or_default(),
+            "photos": ev.photos, "evidenced": ev.evidenced,
         }))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

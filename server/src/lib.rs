@@ -17,6 +17,7 @@ pub mod devices;
 pub mod documents;
 pub mod error;
 pub mod ledger;
+pub mod photos;
 pub mod projection;
 pub mod regions;
 pub mod report;

@@ -7,7 +7,8 @@
 
 use automerge::Automerge;
 use pengwang_shared::document::conflict::{conflicts, DocConflict};
-use pengwang_shared::document::{self, BuildingDoc, FieldValue, ItemRecord, RecordRef};
+use pengwang_shared::document::{self, BuildingDoc, FieldValue, ItemRecord, PhotoRole, RecordRef};
+use pengwang_shared::event::{Event, ItemState};
 use pengwang_shared::id::{BuildingId, ItemId};
 use pengwang_shared::lifecycle::{fold, Fold};
 use pengwang_shared::role::normalize_name;
@@ -37,7 +38,7 @@ pub fn project(
     let b = document::read(doc)
         .map_err(|e| ProjectionError::Document(BuildingId(uuid::Uuid::nil()), Box::new(e)))?;
     let id = b.id.to_string();
-    for table in ["p_household", "p_item", "p_event"] {
+    for table in ["p_household", "p_item", "p_event", "p_photo_ref"] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE building_id = ?1"),
             [&id],
@@ -66,6 +67,7 @@ pub fn project(
     for (iid, item) in &b.items {
         let f = fold(&item.events, settings, item.deleted);
         item_rows(tx, &b, *iid, item, &f)?;
+        photo_ref_rows(tx, &b, *iid, item)?;
         if f.is_forked() {
             forks.push((*iid, f));
         }
@@ -148,6 +150,63 @@ fn item_rows(
     Ok(())
 }
 
+/// The photos each event of the item references (DESIGN §8), for scope checks on download and
+/// the ledger's missing-photo flags. A hash listed twice in one event is one row.
+fn photo_ref_rows(
+    tx: &Transaction<'_>,
+    b: &BuildingDoc,
+    id: ItemId,
+    item: &ItemRecord,
+) -> Result<(), rusqlite::Error> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO p_photo_ref (event_id, hash, building_id, item_id, role, device_id, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+    )?;
+    for e in &item.events {
+        for hash in &e.photos {
+            stmt.execute(params![
+                e.id.to_string(),
+                hash.as_str(),
+                b.id.to_string(),
+                id.to_string(),
+                photo_role(e).code(),
+                e.device.map(|d| d.to_string()),
+                e.at.0
+            ])?;
+        }
+    }
+    // Photos attached to the item that no event names (a notice served, a signed pledge): listed
+    // and downloadable, never evidence of a step.
+    for p in item
+        .photos
+        .iter()
+        .filter(|p| !item.events.iter().any(|e| e.photos.contains(&p.hash)))
+    {
+        stmt.execute(params![
+            format!("item:{id}"),
+            p.hash.as_str(),
+            b.id.to_string(),
+            id.to_string(),
+            p.role.code(),
+            p.device.map(|d| d.to_string()),
+            p.added_at.0
+        ])?;
+    }
+    Ok(())
+}
+
+/// What a photo is evidence of, by the state its event leads to: the before photo of a
+/// recording, the after photo of a fix submitted for verification, the enforcement photo of a
+/// removal. Migration 0004 derives the same roles in SQL for databases projected before it.
+pub fn photo_role(e: &Event) -> PhotoRole {
+    match e.target() {
+        Some(ItemState::Identified) => PhotoRole::Before,
+        Some(ItemState::PendingVerify) => PhotoRole::After,
+        Some(ItemState::EnforcedRemoved) => PhotoRole::Enforcement,
+        _ => PhotoRole::Other,
+    }
+}
+
 /// Upserts the open conflicts of one document (keeping when each was first seen) and drops those
 /// no longer present.
 fn conflict_rows(
@@ -217,7 +276,13 @@ pub fn rebuild_all(
     let tx = conn.transaction()?;
     // Conflicts are not wiped: `project` upserts each document's open conflicts and drops the
     // ones gone, so a conflict keeps the time it was first seen across a rebuild.
-    for table in ["p_building", "p_household", "p_item", "p_event"] {
+    for table in [
+        "p_building",
+        "p_household",
+        "p_item",
+        "p_event",
+        "p_photo_ref",
+    ] {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
     }
     tx.execute(

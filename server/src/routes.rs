@@ -26,6 +26,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/enroll", post(enroll))
         .route("/v1/me", get(me))
         .merge(feature_routes())
+        // Photo uploads carry their own body limit (`max_photo_bytes`), which overrides the one below.
+        .merge(crate::photos::routes(state.config.max_photo_bytes))
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::db::{Db, DbError};
+use crate::photos::PhotoStore;
 use crate::regions;
 
 #[derive(Clone)]
@@ -13,6 +14,8 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
+    /// Photo files on disk (`config.photo_dir()`).
+    pub photos: Arc<PhotoStore>,
     /// The regions as the database held them at startup (street → unit edits take effect on
     /// restart). Read-mostly lookups without a query; the database stays the source of truth.
     pub catalog: Arc<RegionCatalog>,
@@ -24,11 +27,16 @@ pub enum StartupError {
     Db(#[from] DbError),
     #[error("the shipped region seed is invalid: {0}")]
     Seed(#[from] pengwang_shared::error::ParseError),
+    #[error("cannot open the photo directory {path}: {source}")]
+    PhotoDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl AppState {
-    /// Opens the database named in `config` (migrating it), seeds the Chongqing regions into an
-    /// empty one, and loads the catalog back from it.
+    /// Opens the database named in `config` (migrating it) and the photo directory, seeds the
+    /// Chongqing regions into an empty database, and loads the catalog back from it.
     pub fn open(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
         let db = Db::open(&config.database)?;
         let seed = RegionCatalog::chongqing()?;
@@ -36,8 +44,12 @@ impl AppState {
             regions::seed_if_empty(c, &seed)?;
             regions::load_catalog(c)
         })?;
+        let path = config.photo_dir();
+        let photos = PhotoStore::open(path.clone())
+            .map_err(|source| StartupError::PhotoDir { path, source })?;
         Ok(AppState {
             db,
+            photos: Arc::new(photos),
             config: Arc::new(config),
             clock,
             catalog: Arc::new(catalog),

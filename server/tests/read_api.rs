@@ -265,7 +265,7 @@ async fn the_city_ledger_totals_every_unit_and_a_street_checker_sees_only_its_st
             "code": "500103", "name": "渝中区",
             "buildings_high_rise": 3, "buildings_multi_storey": 1, "households_with_hazards": 3,
             "items": { "closed": 2, "identified": 1, "notified": 1, "pending_verify": 1, "void": 1 },
-            "open_conflicts": 1,
+            "open_conflicts": 1, "closed_without_evidence": 0,
         })
     );
     assert_eq!(
@@ -280,7 +280,7 @@ async fn the_city_ledger_totals_every_unit_and_a_street_checker_sees_only_its_st
             "code": "500103", "name": "渝中区",
             "buildings_high_rise": 2, "buildings_multi_storey": 1, "households_with_hazards": 2,
             "items": { "closed": 2, "identified": 1, "notified": 1, "void": 1 },
-            "open_conflicts": 1,
+            "open_conflicts": 1, "closed_without_evidence": 0,
         }])
     );
     let v = app.get("/v1/ledger/units/500103", &checker).await.json();

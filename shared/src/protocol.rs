@@ -202,6 +202,10 @@ pub struct PhotosMissingRequest {
 pub struct PhotosMissingResponse {
     /// The subset of the asked hashes the server lacks, in the order asked.
     pub missing: Vec<crate::id::PhotoHash>,
+    /// The asked hashes whose thumbnail the server lacks (a missing photo's included): an upload
+    /// cut between a photo and its thumbnail resumes with the thumbnail.
+    #[serde(default)]
+    pub missing_thumbnails: Vec<crate::id::PhotoHash>,
 }
 
 /// Upload paths: `PUT /v1/photos/{hash}` (the stored JPEG, ≤ 2048 px) and

@@ -133,12 +133,13 @@ impl TestServer {
     }
 
     /// Every projection table.
-    pub const PROJECTIONS: [&'static str; 5] = [
+    pub const PROJECTIONS: [&'static str; 6] = [
         "p_building",
         "p_household",
         "p_item",
         "p_event",
         "p_conflict",
+        "p_photo_ref",
     ];
 
     /// Stops serving and hands back the data directory (to restart on the same database).

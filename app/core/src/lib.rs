@@ -33,6 +33,7 @@ mod device;
 mod editing;
 mod enrollment;
 mod error;
+pub mod photo;
 mod store;
 mod sync;
 mod transport;
