@@ -36,6 +36,7 @@ pub const SERVER: &[Migration] = &[
     migration!("server", 2, "0002_documents"),
     migration!("server", 3, "0003_item_state_since"),
     migration!("server", 4, "0004_photos"),
+    migration!("server", 5, "0005_photo_ref_details"),
 ];
 
 #[derive(Debug, thiserror::Error)]

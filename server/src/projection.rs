@@ -9,7 +9,7 @@ use automerge::Automerge;
 use pengwang_shared::document::conflict::{conflicts, DocConflict};
 use pengwang_shared::document::{self, BuildingDoc, FieldValue, ItemRecord, PhotoRole, RecordRef};
 use pengwang_shared::event::{Event, ItemState};
-use pengwang_shared::id::{BuildingId, ItemId};
+use pengwang_shared::id::{BuildingId, DeviceId, ItemId, PhotoHash};
 use pengwang_shared::lifecycle::{fold, Fold};
 use pengwang_shared::role::normalize_name;
 use pengwang_shared::settings::CampaignSettings;
@@ -159,20 +159,39 @@ fn photo_ref_rows(
     item: &ItemRecord,
 ) -> Result<(), rusqlite::Error> {
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO p_photo_ref (event_id, hash, building_id, item_id, role, device_id, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        "INSERT INTO p_photo_ref (event_id, hash, building_id, item_id, role, device_id, at,
+                                  taken_at, lat, lng, accuracy_m, by_account)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING",
     )?;
-    for e in &item.events {
-        for hash in &e.photos {
+    let record = |hash: &PhotoHash| item.photos.iter().find(|p| &p.hash == hash);
+    let mut insert =
+        |source: String, hash: &PhotoHash, role: &str, device: Option<DeviceId>, at: i64| {
+            let r = record(hash);
+            let place = r.and_then(|r| r.place);
             stmt.execute(params![
-                e.id.to_string(),
+                source,
                 hash.as_str(),
                 b.id.to_string(),
                 id.to_string(),
+                role,
+                device.map(|d| d.to_string()),
+                at,
+                r.and_then(|r| r.taken_at).map(|t| t.0),
+                place.map(|p| p.lat),
+                place.map(|p| p.lng),
+                place.and_then(|p| p.accuracy_m),
+                r.map(|r| r.by.to_string())
+            ])
+        };
+    for e in &item.events {
+        for hash in &e.photos {
+            insert(
+                e.id.to_string(),
+                hash,
                 photo_role(e).code(),
-                e.device.map(|d| d.to_string()),
-                e.at.0
-            ])?;
+                e.device,
+                e.at.0,
+            )?;
         }
     }
     // Photos attached to the item that no event names (a notice served, a signed pledge): listed
@@ -182,15 +201,13 @@ fn photo_ref_rows(
         .iter()
         .filter(|p| !item.events.iter().any(|e| e.photos.contains(&p.hash)))
     {
-        stmt.execute(params![
+        insert(
             format!("item:{id}"),
-            p.hash.as_str(),
-            b.id.to_string(),
-            id.to_string(),
+            &p.hash,
             p.role.code(),
-            p.device.map(|d| d.to_string()),
-            p.added_at.0
-        ])?;
+            p.device,
+            p.added_at.0,
+        )?;
     }
     Ok(())
 }

@@ -688,10 +688,10 @@ async fn migration_0004_derives_the_same_photo_references_as_the_projection_and_
         .db
         .with_writer(|c| -> anyhow::Result<()> {
             c.execute_batch(
-                "DROP TABLE p_photo_ref; DROP TABLE photo; DELETE FROM schema_migrations WHERE version = 4;",
+                "DROP TABLE p_photo_ref; DROP TABLE photo; DELETE FROM schema_migrations WHERE version >= 4;",
             )?;
             let applied = pengwang_migrations::apply(c, pengwang_migrations::SERVER)?;
-            assert_eq!(applied.len(), 1);
+            assert_eq!(applied.len(), pengwang_migrations::SERVER.len() - 3, "0004 and what follows");
             Ok(())
         })
         .unwrap();

@@ -29,6 +29,11 @@ pub struct PhotoEntry {
     /// Whether the referencing event counts in the item's lifecycle (invalid steps are listed
     /// but do not decide `evidenced`).
     pub valid_event: bool,
+    /// When the camera took it (Asia/Shanghai), where, and who attached it — from the photo's
+    /// record in the document; absent when the document has no record for it.
+    pub taken_at: Option<String>,
+    pub place: Option<serde_json::Value>,
+    pub by: Option<String>,
 }
 
 /// One item's photos and whether they evidence it.
@@ -56,10 +61,12 @@ pub fn of_building(
 ) -> Result<BTreeMap<String, ItemEvidence>, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT r.item_id, r.hash, r.role, r.event_id, r.at, r.device_id, p.hash IS NOT NULL,
-                p.thumb_bytes IS NOT NULL, e.id IS NOT NULL AND e.invalid_reason IS NULL
+                p.thumb_bytes IS NOT NULL, e.id IS NOT NULL AND e.invalid_reason IS NULL,
+                r.taken_at, r.lat, r.lng, r.accuracy_m, a.name
          FROM p_photo_ref r
          LEFT JOIN photo p ON p.hash = r.hash
          LEFT JOIN p_event e ON e.id = r.event_id
+         LEFT JOIN account a ON a.id = r.by_account
          WHERE r.building_id = ?1 ORDER BY r.item_id, r.at, r.event_id, r.hash",
     )?;
     let mut rows = stmt.query([building])?;
@@ -77,12 +84,19 @@ pub fn of_building(
             state: if stored { "stored" } else { "missing" },
             thumbnail: r.get(7)?,
             valid_event: r.get(8)?,
+            taken_at: local_text(r.get(9)?),
+            place: place(r.get(10)?, r.get(11)?, r.get(12)?),
+            by: r.get(13)?,
         };
         let item = out.entry(r.get(0)?).or_insert_with(ItemEvidence::none);
         item.evidenced &= stored || !entry.valid_event;
         item.photos.push(entry);
     }
     Ok(out)
+}
+
+fn place(lat: Option<f64>, lng: Option<f64>, accuracy_m: Option<f64>) -> Option<serde_json::Value> {
+    Some(serde_json::json!({ "lat": lat?, "lng": lng?, "accuracy_m": accuracy_m }))
 }
 
 fn missing_note(device: Option<&str>) -> String {
