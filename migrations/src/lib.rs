@@ -28,7 +28,10 @@ macro_rules! migration {
 }
 
 /// The phone's store. Append only.
-pub const DEVICE: &[Migration] = &[migration!("device", 1, "0001_init")];
+pub const DEVICE: &[Migration] = &[
+    migration!("device", 1, "0001_init"),
+    migration!("device", 2, "0002_photos"),
+];
 
 /// The server's database. Append only.
 pub const SERVER: &[Migration] = &[

@@ -1,5 +1,7 @@
 //! Field-work shorthand for tests and the demo: places in real Chongqing regions, a photo hash,
-//! and one-line lifecycle steps.
+//! the shared photo fixtures, and one-line lifecycle steps.
+
+use std::path::PathBuf;
 
 use pengwang_core::{CoreError, Device, EventRequest};
 use pengwang_shared::document::FieldValue;
@@ -39,6 +41,44 @@ pub fn unit_scope(unit: &str) -> Scope {
 /// A stand-in photo hash (the photo pipeline is its own issue): SHA-256-shaped, distinct per `n`.
 pub fn photo(n: u32) -> PhotoHash {
     PhotoHash::parse(&format!("{n:08x}").repeat(8)).expect("64 hex digits")
+}
+
+/// The shared photo fixtures: `../shared/fixtures/photos` beside the repository.
+pub fn fixture_dir() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/fixtures/photos"
+    ))
+}
+
+/// A fixture photo's bytes, e.g. `fixture_photo("gps/DSCN0010.jpg")`.
+pub fn fixture_photo(name: &str) -> Vec<u8> {
+    let path = fixture_dir().join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("photo fixture {}: {e}", path.display()))
+}
+
+/// Reports the removal of an item with these (ingested) after photos (→ PENDING_VERIFY).
+pub fn submit_removed_with(
+    d: &Device,
+    b: BuildingId,
+    i: ItemId,
+    photos: Vec<PhotoHash>,
+) -> Result<EventId, CoreError> {
+    let detail = EventDetail {
+        method: Some(RemediationMethod::Removed),
+        ..Default::default()
+    };
+    d.record_event(
+        b,
+        i,
+        EventRequest {
+            kind: EventKind::Submit,
+            to: None,
+            note: String::new(),
+            photos,
+            detail,
+        },
+    )
 }
 
 pub fn text(s: &str) -> FieldValue {

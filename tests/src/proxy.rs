@@ -1,9 +1,10 @@
 //! A TCP proxy between a simulated phone and the server, standing in for the radio: online,
 //! offline (connections refused mid-stream), or dropping responses (the request reaches the
-//! server, the answer never reaches the phone).
+//! server, the answer never reaches the phone). It can also let a set number of uploads (HTTP
+//! `PUT` requests) through and go offline at the next one, to cut a photo upload part-way.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,6 +22,8 @@ pub enum Link {
 pub struct Proxy {
     pub addr: SocketAddr,
     link: Arc<AtomicU8>,
+    /// PUT requests still let through before the link goes offline; negative: no limit.
+    puts_left: Arc<AtomicI64>,
     upstream: Arc<Mutex<SocketAddr>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -30,27 +33,41 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let link = Arc::new(AtomicU8::new(Link::Online as u8));
+        let puts_left = Arc::new(AtomicI64::new(-1));
         let upstream = Arc::new(Mutex::new(upstream));
-        let (l, u) = (Arc::clone(&link), Arc::clone(&upstream));
+        let (l, p, u) = (
+            Arc::clone(&link),
+            Arc::clone(&puts_left),
+            Arc::clone(&upstream),
+        );
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let l = Arc::clone(&l);
+                let (l, p) = (Arc::clone(&l), Arc::clone(&p));
                 let to = *u.lock().expect("upstream lock");
                 tokio::spawn(async move {
-                    let _ = relay(client, to, l).await;
+                    let _ = relay(client, to, l, p).await;
                 });
             }
         });
         Ok(Proxy {
             addr,
             link,
+            puts_left,
             upstream,
             task,
         })
     }
 
+    /// Sets the link; this also lifts any [`Proxy::cut_after_puts`] limit.
     pub fn set(&self, link: Link) {
+        self.puts_left.store(-1, Ordering::SeqCst);
         self.link.store(link as u8, Ordering::SeqCst);
+    }
+
+    /// Lets `n` more HTTP `PUT` requests (photo uploads) through, then goes offline: the
+    /// connection carrying the next `PUT` is closed before its request reaches the server.
+    pub fn cut_after_puts(&self, n: u32) {
+        self.puts_left.store(i64::from(n), Ordering::SeqCst);
     }
 
     /// Points the proxy at a restarted server.
@@ -77,10 +94,31 @@ fn mode(link: &AtomicU8) -> Link {
     }
 }
 
+/// Whether a chunk from the phone starting a `PUT` request may pass under the PUT budget; goes
+/// offline when it may not. A request starts at the beginning of a read: HTTP/1.1 clients send
+/// the next request on a connection only after the previous answer.
+fn put_allowed(chunk: &[u8], link: &AtomicU8, puts_left: &AtomicI64) -> bool {
+    if !chunk.starts_with(b"PUT ") {
+        return true;
+    }
+    let left = puts_left.fetch_sub(1, Ordering::SeqCst);
+    if left < 0 {
+        puts_left.store(-1, Ordering::SeqCst); // no limit
+        return true;
+    }
+    if left == 0 {
+        puts_left.store(-1, Ordering::SeqCst);
+        link.store(Link::Offline as u8, Ordering::SeqCst);
+        return false;
+    }
+    true
+}
+
 async fn relay(
     mut client: TcpStream,
     upstream: SocketAddr,
     link: Arc<AtomicU8>,
+    puts_left: Arc<AtomicI64>,
 ) -> std::io::Result<()> {
     if mode(&link) == Link::Offline {
         return Ok(()); // dropped: the phone sees the connection close at once
@@ -95,6 +133,7 @@ async fn relay(
             n = cr.read(&mut up) => {
                 let n = n?;
                 if n == 0 || mode(&link) == Link::Offline { return Ok(()); }
+                if !put_allowed(&up[..n], &link, &puts_left) { return Ok(()); }
                 sw.write_all(&up[..n]).await?;
             }
             n = sr.read(&mut down) => {

@@ -50,6 +50,15 @@ struct Inner {
 pub struct Pending {
     /// Documents with changes the server has not confirmed.
     pub docs: usize,
+    /// Photos the server has not confirmed having (photo and thumbnail).
+    pub photos: usize,
+}
+
+impl Pending {
+    /// Nothing waits: the only state in which the app may say "all synced".
+    pub fn is_clear(&self) -> bool {
+        self.docs == 0 && self.photos == 0
+    }
 }
 
 impl Device {
@@ -135,8 +144,10 @@ impl Device {
     }
 
     pub fn pending(&self) -> Result<Pending, CoreError> {
+        let store = self.store();
         Ok(Pending {
-            docs: self.store().outbox_len()?,
+            docs: store.outbox_len()?,
+            photos: store.unconfirmed_photo_count()?,
         })
     }
 

@@ -8,7 +8,7 @@
 
 use automerge::transaction::CommitOptions;
 use automerge::AutoCommit;
-use pengwang_shared::document::{self, read, DocumentError, FieldValue, RecordRef};
+use pengwang_shared::document::{self, read, DocumentError, FieldValue, PhotoRole, RecordRef};
 use pengwang_shared::event::{Event, EventDetail, EventKind, ItemState};
 use pengwang_shared::id::{BuildingId, EventId, HouseholdId, ItemId, PhotoHash};
 use pengwang_shared::item::Category;
@@ -21,6 +21,8 @@ use crate::deletion::check_delete;
 use crate::device::Device;
 use crate::enrollment::Enrollment;
 use crate::error::CoreError;
+use crate::evidence::{attach_records, role_of};
+use crate::photo::IngestedPhoto;
 
 /// A lifecycle step asked for by the user. Who, when, on which device and after which events
 /// are filled in by the device.
@@ -36,7 +38,7 @@ pub struct EventRequest {
 
 /// Whether a write starts a new document or changes an existing one.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Target {
+pub(crate) enum Target {
     New,
     Existing,
 }
@@ -145,6 +147,7 @@ impl Device {
             photos: before_photos,
             detail: EventDetail::default(),
         };
+        let local = self.local_photos(&request.photos)?;
         self.write(
             b,
             &format!("add item {id}"),
@@ -152,9 +155,8 @@ impl Device {
             |doc, me, now| {
                 let create = new_event(EventId::new(), me, request, Vec::new(), now);
                 lifecycle::admit(&[], &create, &settings, false).map_err(CoreError::NotAllowed)?;
-                Ok(document::add_item(
-                    doc, id, category, household, fields, &create,
-                )?)
+                document::add_item(doc, id, category, household, fields, &create)?;
+                attach_records(doc, id, &[], &local, PhotoRole::Before, me, now)
             },
         )?;
         Ok(id)
@@ -171,6 +173,8 @@ impl Device {
         let id = EventId::new();
         let settings = self.settings();
         let message = format!("{} item {item}", req.kind.code());
+        let local = self.local_photos(&req.photos)?;
+        let role = role_of(req.kind);
         self.write(b, &message, Target::Existing, |doc, me, now| {
             let building = read(&*doc)?;
             let record = building
@@ -188,7 +192,8 @@ impl Device {
             let event = new_event(id, me, req, head_events(&record.events), now);
             lifecycle::admit(&record.events, &event, &settings, false)
                 .map_err(CoreError::NotAllowed)?;
-            Ok(document::append_event(doc, item, &event)?)
+            document::append_event(doc, item, &event)?;
+            attach_records(doc, item, &record.photos, &local, role, me, now)
         })?;
         Ok(id)
     }
@@ -208,12 +213,25 @@ impl Device {
     }
 
     /// Applies `f` to the document, commits, persists. See [`Device::edit`].
-    #[instrument(skip_all, fields(building = %b), err)]
     fn write(
         &self,
         b: BuildingId,
         message: &str,
         target: Target,
+        f: impl FnOnce(&mut AutoCommit, &Enrollment, Timestamp) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError> {
+        self.write_with_photos(b, message, target, &[], f)
+    }
+
+    /// [`Device::write`] that stores `photos` in the transaction that persists the change (the
+    /// change attaches them). Nothing is stored when `f` fails or changes nothing.
+    #[instrument(skip_all, fields(building = %b), err)]
+    pub(crate) fn write_with_photos(
+        &self,
+        b: BuildingId,
+        message: &str,
+        target: Target,
+        photos: &[IngestedPhoto],
         f: impl FnOnce(&mut AutoCommit, &Enrollment, Timestamp) -> Result<(), CoreError>,
     ) -> Result<(), CoreError> {
         let me = self.enrolled()?;
@@ -237,7 +255,9 @@ impl Device {
         let saved =
             commit_action(doc, message, now, |doc| f(doc, &me, now)).and_then(
                 |chunk| match chunk {
-                    Some(chunk) => store.save_edit(b, &chunk, now).map(|()| true),
+                    Some(chunk) => store
+                        .save_edit_with_photos(b, &chunk, photos, now)
+                        .map(|()| true),
                     None => Ok(false),
                 },
             );

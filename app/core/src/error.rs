@@ -12,6 +12,10 @@ pub enum CoreError {
     /// The step is not allowed for this account, in this state, or in this scope.
     #[error("not allowed: {0}")]
     NotAllowed(String),
+    /// A photo that cannot be ingested (corrupt, HEIF, too large, a decompression bomb…): the
+    /// message names the reason. Nothing was stored or attached.
+    #[error("invalid photo: {0}")]
+    InvalidPhoto(#[from] crate::photo::PhotoError),
     /// A value or document that does not pass the schema.
     #[error("invalid: {0}")]
     Invalid(String),
@@ -49,6 +53,7 @@ impl CoreError {
             CoreError::NotEnrolled => "not_enrolled",
             CoreError::NotAllowed(_) => "not_allowed",
             CoreError::Invalid(_) => "invalid",
+            CoreError::InvalidPhoto(_) => "invalid_photo",
             CoreError::NotFound { .. } => "not_found",
             CoreError::Offline(_) => "offline",
             CoreError::Server { .. } => "server",

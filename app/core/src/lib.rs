@@ -8,7 +8,11 @@
 //! - editing ([`Device::create_building`], [`Device::add_item`], [`Device::record_event`], …)
 //!   works offline: each user action is one automerge commit, durable before the call returns,
 //!   and lifecycle steps the fold would mark invalid are refused with its reason;
-//! - [`Device::sync`] exchanges changes with the server over HTTP, one round trip per batch.
+//! - photos: [`Device::add_photo`] (or [`Device::ingest_photo`] before `add_item` /
+//!   `record_event` name the hash) ingests a camera photo, stores it and attaches its record to
+//!   the item in the same commit; [`Device::pending`] counts unconfirmed photos apart;
+//! - [`Device::sync`] exchanges changes with the server over HTTP, one round trip per batch,
+//!   then uploads the photos the server lacks.
 //!
 //! One automerge document per building (DESIGN §7); the schema and the lifecycle fold live in
 //! `pengwang-shared`, so the phone shows exactly what the server will count.
@@ -33,6 +37,7 @@ mod device;
 mod editing;
 mod enrollment;
 mod error;
+mod evidence;
 pub mod photo;
 mod store;
 mod sync;
@@ -41,4 +46,5 @@ mod transport;
 pub use device::{Device, Pending};
 pub use editing::EventRequest;
 pub use error::CoreError;
+pub use evidence::PhotoFiles;
 pub use sync::SyncReport;

@@ -1,6 +1,6 @@
 //! The device store: one SQLite file holding the install's identity, every building document it
 //! knows (snapshot + appended change chunks), the sync state shared with the server per document,
-//! and the outbox.
+//! the outbox, and the photos ingested on the device with their upload state.
 //!
 //! Durability rules: every user action appends its changes and bumps the outbox in one
 //! transaction; every applied sync reply appends its changes and stores the new sync state in one
@@ -8,8 +8,10 @@
 //! because a phone's battery runs out mid-write more often than a server's does.
 
 mod documents;
+mod photos;
 
 pub(crate) use documents::OutboxEntry;
+pub(crate) use photos::UploadState;
 
 use std::path::Path;
 use std::time::Duration;

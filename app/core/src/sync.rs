@@ -1,4 +1,5 @@
-//! The sync client: one HTTP round trip per batch of documents (DESIGN §7).
+//! The sync client: one HTTP round trip per batch of documents (DESIGN §7), then the photo
+//! upload (`photos`, DESIGN §8).
 //!
 //! A round posts, for each document in the outbox (and each that still differs from the server),
 //! the raw changes after the persisted shared heads plus an automerge sync message, and applies
@@ -12,6 +13,7 @@
 //! content-addressed, the server ignores duplicates).
 
 mod exchange;
+mod photos;
 mod round;
 
 use pengwang_shared::id::BuildingId;
@@ -46,12 +48,34 @@ pub struct SyncReport {
     pub refused: Vec<(BuildingId, ApiError)>,
     /// Open conflicts in this account's scope, as of the last response.
     pub open_conflicts: u32,
+    /// Photos whose stored JPEG was uploaded (the server lacked them).
+    pub photos_uploaded: usize,
+    /// Photo and thumbnail body bytes sent.
+    pub photo_bytes_up: u64,
+    /// Photos the server has not confirmed after this sync: never "all synced" while > 0.
+    pub photos_pending: usize,
+    /// Why the photo upload stopped short (offline, refused), if it did. The documents' results
+    /// stand; the photos stay pending and the next sync resumes them.
+    pub photo_error: Option<String>,
 }
 
 impl Device {
     /// Syncs with the server until every document matches it (at most 20 round trips). A sync
     /// with an empty outbox still makes one round, to receive documents changed elsewhere.
-    #[instrument(skip_all, fields(rounds, docs_sent, docs_received, refused), err)]
+    /// Then uploads the photos the server lacks; a failure there is reported in
+    /// [`SyncReport::photo_error`] and leaves the photos pending, not the call failed.
+    #[instrument(
+        skip_all,
+        fields(
+            rounds,
+            docs_sent,
+            docs_received,
+            refused,
+            photos_uploaded,
+            photos_pending
+        ),
+        err
+    )]
     pub async fn sync(&self) -> Result<SyncReport, CoreError> {
         let _one_at_a_time = self.sync_lock().lock().await;
         let token = self.enrolled()?.token;
@@ -82,6 +106,13 @@ impl Device {
                 break;
             }
         }
+        if let Err(e) = self.upload_photos(&url, &token, &mut report).await {
+            tracing::warn!(error = %e, "photo upload stopped; the next sync resumes it");
+            report.photo_error = Some(e.to_string());
+        }
+        report.photos_pending = self
+            .blocking(|d| d.store().unconfirmed_photo_count())
+            .await?;
         report.record(&tracing::Span::current());
         Ok(report)
     }
@@ -116,5 +147,7 @@ impl SyncReport {
         span.record("docs_sent", self.docs_sent);
         span.record("docs_received", self.docs_received);
         span.record("refused", self.refused.len());
+        span.record("photos_uploaded", self.photos_uploaded);
+        span.record("photos_pending", self.photos_pending);
     }
 }

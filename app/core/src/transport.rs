@@ -1,4 +1,4 @@
-//! HTTP to the server: one POST, its status mapped to [`CoreError`]. Every request carries the
+//! HTTP to the server: one POST or PUT, its status mapped to [`CoreError`]. Every request carries the
 //! protocol header, so an outdated app is told to update instead of failing obscurely.
 
 use std::time::Duration;
@@ -32,9 +32,51 @@ pub(crate) async fn post(
     content_type: &str,
     body: Vec<u8>,
 ) -> Result<Vec<u8>, CoreError> {
+    send(
+        client,
+        reqwest::Method::POST,
+        base_url,
+        path,
+        token,
+        content_type,
+        body,
+    )
+    .await
+}
+
+/// Like [`post`], with a PUT (photo uploads).
+pub(crate) async fn put(
+    client: &reqwest::Client,
+    base_url: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Result<Vec<u8>, CoreError> {
+    send(
+        client,
+        reqwest::Method::PUT,
+        base_url,
+        path,
+        token,
+        content_type,
+        body,
+    )
+    .await
+}
+
+async fn send(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    base_url: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Result<Vec<u8>, CoreError> {
     let url = format!("{}{path}", base_url.trim_end_matches('/'));
     let mut request = client
-        .post(url)
+        .request(method, url)
         .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
         .header(CONTENT_TYPE, content_type)
         .body(body);

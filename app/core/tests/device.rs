@@ -78,7 +78,7 @@ async fn every_user_action_is_one_change_with_the_device_time_and_a_message() {
         .unwrap();
     assert_eq!(
         (d.device.pending().unwrap(), outbox_seq(&d)),
-        (Pending { docs: 1 }, 1)
+        (Pending { docs: 1, photos: 0 }, 1)
     );
     d.clock.advance(60);
     d.device
@@ -101,7 +101,7 @@ async fn every_user_action_is_one_change_with_the_device_time_and_a_message() {
     );
     assert_eq!(
         (d.device.pending().unwrap(), outbox_seq(&d)),
-        (Pending { docs: 1 }, 3)
+        (Pending { docs: 1, photos: 0 }, 3)
     );
     let chunks: i64 = d
         .db()
@@ -368,7 +368,7 @@ fn a_database_written_by_a_newer_app_is_refused() {
             err,
             CoreError::Migration(pengwang_migrations::MigrationError::FutureSchema {
                 found: 99,
-                known: 1
+                known: 2
             })
         ),
         "{err}"

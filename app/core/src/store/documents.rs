@@ -4,8 +4,10 @@ use pengwang_shared::id::BuildingId;
 use pengwang_shared::time::Timestamp;
 use rusqlite::{OptionalExtension, Transaction};
 
+use super::photos::insert_photo;
 use super::Store;
 use crate::error::CoreError;
+use crate::photo::IngestedPhoto;
 
 /// A document waiting to be sent, and its change counter when read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,14 +64,31 @@ impl Store {
 
     /// A user action: appends its changes and queues the document for sending, in one
     /// transaction.
+    #[cfg(test)]
     pub fn save_edit(
         &mut self,
         doc: BuildingId,
         chunk: &[u8],
         now: Timestamp,
     ) -> Result<(), CoreError> {
+        self.save_edit_with_photos(doc, chunk, &[], now)
+    }
+
+    /// A user action: appends its changes, stores the photos it attaches and queues the
+    /// document for sending, in one transaction: a document never names an attached photo the
+    /// phone does not have.
+    pub fn save_edit_with_photos(
+        &mut self,
+        doc: BuildingId,
+        chunk: &[u8],
+        photos: &[IngestedPhoto],
+        now: Timestamp,
+    ) -> Result<(), CoreError> {
         let tx = self.conn.transaction()?;
         append_chunk(&tx, doc, chunk, now)?;
+        for photo in photos {
+            insert_photo(&tx, photo, now)?;
+        }
         tx.execute(
             "INSERT INTO outbox (doc_id, seq, queued_at) VALUES (?1, 1, ?2)
              ON CONFLICT (doc_id) DO UPDATE SET seq = seq + 1, last_error = NULL",
