@@ -159,8 +159,9 @@ impl From<rusqlite::Error> for AppError {
     }
 }
 
-const TOO_LARGE: &str = "request body is larger than this server accepts \
-     (max_batch_bytes, 8 MiB by default, set by PENGWANG_MAX_BATCH_BYTES): sync fewer documents per batch";
+const TOO_LARGE: &str = "request body is larger than this server accepts: a sync batch is \
+     limited by PENGWANG_MAX_BATCH_BYTES (8 MiB by default; sync fewer documents at a time), a \
+     photo by PENGWANG_MAX_PHOTO_BYTES (10 MiB)";
 
 impl From<axum::extract::rejection::QueryRejection> for AppError {
     fn from(r: axum::extract::rejection::QueryRejection) -> Self {

@@ -188,16 +188,13 @@ pub fn step(
 pub fn synthetic_jpeg(seed: u32) -> Vec<u8> {
     let (w, h) = (480u16, 360u16);
     let mut rgb = Vec::with_capacity(usize::from(w) * usize::from(h) * 3);
-    let (r0, g0, b0) = ((seed * 37) % 200, (seed * 91) % 200, (seed * 53) % 200);
+    let s = seed % 10_007;
+    let (r0, g0, b0) = ((s * 37) % 200, (s * 91) % 200, (s * 53) % 200);
     for y in 0..u32::from(h) {
         for x in 0..u32::from(w) {
             // A façade-like pattern: bands of wall, darker windows, the seed's own tint.
             let window = (x / 40) % 3 == 1 && (y / 45) % 2 == 1;
-            let shade = if window {
-                60
-            } else {
-                180 + (x + y + seed) % 40
-            };
+            let shade = if window { 60 } else { 180 + (x + y + s) % 40 };
             rgb.extend(
                 [(shade + r0) / 2, (shade + g0) / 2, (shade + b0) / 2].map(|c| c.min(255) as u8),
             );

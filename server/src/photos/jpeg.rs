@@ -1,7 +1,9 @@
 //! What the server checks of an uploaded photo before storing it: that its bytes are the photo
 //! the path names (SHA-256), that it is a JPEG whose header parses, and that its dimensions are
-//! what the phone's ingest produces. Only the header is read — pixels are never decoded, so a
-//! hostile file costs the server a hash and a few hundred bytes of parsing.
+//! what the phone's ingest produces (no EXIF or XMP metadata — a camera's GPS and serial numbers
+//! never reach the server — and an image that decodes to its end marker). The header is checked
+//! first, so a hostile file is refused before any pixel buffer exists; the full decode that
+//! follows is bounded by the 2048 px limit (≤ 16 MiB of pixels).
 //!
 //! CPU-bound (hashing up to `max_photo_bytes`): call through `spawn_blocking`.
 
@@ -29,6 +31,11 @@ pub enum PhotoError {
     HashMismatch { expected: PhotoHash, actual: String },
     #[error("the uploaded {noun} is not a JPEG: {reason}")]
     NotJpeg { noun: &'static str, reason: String },
+    #[error("the uploaded {noun} carries {what} metadata (camera, time, GPS); upload the app's processed photo, which carries none")]
+    Metadata {
+        noun: &'static str,
+        what: &'static str,
+    },
     #[error("the uploaded {noun} is {width} × {height} px; its long side may be at most {max} px")]
     Dimensions {
         noun: &'static str,
@@ -44,6 +51,7 @@ impl From<PhotoError> for AppError {
             PhotoError::HashMismatch { .. } => "hash_mismatch",
             PhotoError::NotJpeg { .. } => "not_a_jpeg",
             PhotoError::Dimensions { .. } => "photo_dimensions",
+            PhotoError::Metadata { .. } => "photo_has_metadata",
         };
         AppError::bad_request(code, e.to_string())
     }
@@ -105,7 +113,39 @@ fn check_jpeg(bytes: &[u8], variant: Variant) -> Result<Dimensions, PhotoError> 
             max,
         });
     }
+    if let Some(what) = metadata_segment(bytes) {
+        return Err(PhotoError::Metadata { noun, what });
+    }
+    if !bytes.ends_with(&[0xFF, 0xD9]) {
+        return Err(not_jpeg("it does not end with the end-of-image marker FF D9 (cut short, or bytes after the image)".into()));
+    }
+    decoder
+        .decode()
+        .map_err(|e| not_jpeg(format!("its image data does not decode: {e}")))?;
     Ok(Dimensions { width, height })
+}
+
+/// The kind of metadata segment (EXIF or XMP in APP1) among the segments before the image data.
+fn metadata_segment(bytes: &[u8]) -> Option<&'static str> {
+    let mut at = 2;
+    while at + 4 <= bytes.len() && bytes[at] == 0xFF {
+        let marker = bytes[at + 1];
+        if marker == 0xDA {
+            break; // start of scan: no more header segments
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        let payload = bytes
+            .get(at + 4..(at + 2 + len).min(bytes.len()))
+            .unwrap_or_default();
+        if marker == 0xE1 && payload.starts_with(b"Exif\0") {
+            return Some("EXIF");
+        }
+        if marker == 0xE1 && payload.starts_with(b"http://ns.adobe.com/xap/") {
+            return Some("XMP");
+        }
+        at += 2 + len;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -134,6 +174,39 @@ mod tests {
                 height: 48
             })
         );
+    }
+
+    #[test]
+    fn camera_metadata_truncation_and_trailing_bytes_are_refused() {
+        let bytes = jpeg(64, 48);
+        // An APP1 EXIF segment right after SOI, as a camera writes it.
+        let mut exif = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x0E];
+        exif.extend_from_slice(b"Exif\0\0MM\0*\0\0");
+        exif.extend_from_slice(&bytes[2..]);
+        let err = check_thumbnail(&exif).unwrap_err();
+        assert_eq!(
+            err,
+            PhotoError::Metadata {
+                noun: "thumbnail",
+                what: "EXIF"
+            }
+        );
+        let cut = &bytes[..bytes.len() - 10];
+        assert!(check_thumbnail(cut)
+            .unwrap_err()
+            .to_string()
+            .contains("end-of-image marker"));
+        let mut padded = bytes.clone();
+        padded.extend_from_slice(&[0; 100]);
+        assert!(check_thumbnail(&padded)
+            .unwrap_err()
+            .to_string()
+            .contains("end-of-image marker"));
+        // Damaged image data between a good header and a good end marker.
+        let mut damaged = bytes[..bytes.len() / 2].to_vec();
+        damaged.extend_from_slice(&[0xFF, 0xD9]);
+        let err = check_thumbnail(&damaged).unwrap_err();
+        assert!(err.to_string().contains("does not decode"), "{err}");
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct Summary {
     pub items: usize,
     /// Changes the server received from the phones.
     pub changes: i64,
+    /// Photos the server stored (uploaded by the phones).
+    pub photos: i64,
     pub tokens: Vec<(String, String)>,
     pub addr: String,
 }
@@ -163,6 +165,9 @@ pub async fn run(state: &AppState, addr: SocketAddr, plan: &Plan) -> anyhow::Res
         sum.devices += 2;
     }
     sum.devices += 1;
+    sum.photos = state
+        .db
+        .with_writer(|c| c.query_row("SELECT COUNT(*) FROM photo", [], |r| r.get(0)))?;
     sum.changes = state
         .db
         .with_writer(|c| c.query_row("SELECT COUNT(*) FROM change_meta", [], |r| r.get(0)))?;
@@ -307,7 +312,7 @@ async fn conflicts_and_duplicates(
         Category::Awning,
         None,
         &[("position", text("stair_window"))],
-        vec![crate::field::photo(4242)],
+        vec![a.device.ingest_photo(&crate::field::synthetic_jpeg(4242))?],
         "楼道窗雨棚",
     )?;
     crate::field::notify(&a.device, *fork_at, forked)?;
@@ -317,12 +322,13 @@ async fn conflicts_and_duplicates(
         Category::Net,
         None,
         &[],
-        vec![crate::field::photo(4343)],
+        vec![a.device.ingest_photo(&crate::field::synthetic_jpeg(4343))?],
         "",
     )?;
     a.device.sync().await?;
     b.device.sync().await?;
-    crate::field::submit_removed(&a.device, *fork_at, forked, 4244)?;
+    let after = a.device.ingest_photo(&crate::field::synthetic_jpeg(4244))?;
+    crate::field::submit_removed_with(&a.device, *fork_at, forked, vec![after])?;
     crate::field::step(
         &b.device,
         *fork_at,
@@ -350,7 +356,7 @@ async fn conflicts_and_duplicates(
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "demo data: {} units, {} streets, {} phones, {} buildings, {} households, {} hazard items, {} changes synced", self.units, self.streets, self.devices, self.buildings, self.households, self.items, self.changes)?;
+        writeln!(f, "demo data: {} units, {} streets, {} phones, {} buildings, {} households, {} hazard items, {} changes synced, {} photos uploaded", self.units, self.streets, self.devices, self.buildings, self.households, self.items, self.changes, self.photos)?;
         writeln!(
             f,
             "\nLook at it (tokens are bearer tokens of console devices):"

@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::Rng;
 
 use super::{Phone, Summary, ESTATES};
-use crate::field::{notify, photo, step, submit_removed, text};
+use crate::field::{notify, step, submit_removed_with, synthetic_jpeg, text};
 
 pub(super) fn survey_building(
     p: &Phone,
@@ -84,7 +84,7 @@ pub(super) fn survey_building(
                 *c,
                 Some(hid),
                 &fields,
-                vec![photo(rng.gen())],
+                vec![snap(&p.device, rng)?],
                 "",
             )?);
             sum.items += 1;
@@ -165,7 +165,7 @@ pub(super) async fn progress(
                     kind: EventKind::Enforce,
                     to: None,
                     note: String::new(),
-                    photos: vec![photo(rng.gen())],
+                    photos: vec![snap(&officer.device, rng)?],
                     detail,
                 },
             )?;
@@ -200,7 +200,8 @@ pub(super) async fn progress(
         return Ok(());
     }
     ins.clock.set(day(month.min(11), d));
-    submit_removed(&ins.device, bid, item, rng.gen())?;
+    let after = snap(&ins.device, rng)?;
+    submit_removed_with(&ins.device, bid, item, vec![after])?;
     ins.device.sync().await?;
     if roll < 0.60 {
         return Ok(()); // awaiting verification
@@ -228,6 +229,14 @@ pub(super) async fn progress(
     }
     checker.device.sync().await?;
     Ok(())
+}
+
+/// The phone takes a photo: a synthetic JPEG, ingested and stored like a camera's.
+pub(super) fn snap(
+    device: &pengwang_core::Device,
+    rng: &mut StdRng,
+) -> anyhow::Result<pengwang_shared::id::PhotoHash> {
+    Ok(device.ingest_photo(&synthetic_jpeg(rng.gen()))?)
 }
 
 const SURNAMES: [&str; 12] = [
