@@ -192,8 +192,10 @@ pub fn synthetic_jpeg(seed: u32) -> Vec<u8> {
     let (r0, g0, b0) = ((s * 37) % 200, (s * 91) % 200, (s * 53) % 200);
     for y in 0..u32::from(h) {
         for x in 0..u32::from(w) {
-            // A façade-like pattern: bands of wall, darker windows, the seed's own tint.
-            let window = (x / 40) % 3 == 1 && (y / 45) % 2 == 1;
+            // A façade-like pattern: bands of wall, darker windows, the seed's own tint, and along
+            // the bottom the seed's 32 bits as black and white blocks, so every seed is its own photo.
+            let bit = y >= 330 && (seed >> (x / 15)) & 1 == 1;
+            let window = bit || ((x / 40) % 3 == 1 && (y / 45) % 2 == 1 && y < 330);
             let shade = if window { 60 } else { 180 + (x + y + s) % 40 };
             rgb.extend(
                 [(shade + r0) / 2, (shade + g0) / 2, (shade + b0) / 2].map(|c| c.min(255) as u8),
