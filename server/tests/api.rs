@@ -3,27 +3,21 @@
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use axum::Router;
 use pengwang_migrations::MigrationError;
 use pengwang_server::accounts::{self, NewAccount};
 use pengwang_server::db::DbError;
-use pengwang_server::{devices, AppState, Config, Db};
+use pengwang_server::{devices, Config, Db};
 use pengwang_shared::id::AccountId;
 use pengwang_shared::protocol::PROTOCOL_HEADER;
 use pengwang_shared::region::StreetCode;
 use pengwang_shared::role::{Role, Scope};
 use pengwang_shared::settings::CampaignSettings;
-use pengwang_shared::time::{Clock, FakeClock, Timestamp};
+use pengwang_shared::time::Clock;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use tower::ServiceExt;
 
-/// A server on a fresh database in a temporary directory, with a fake clock.
-struct TestApp {
-    _dir: tempfile::TempDir,
-    state: AppState,
-    clock: Arc<FakeClock>,
-}
+mod common;
+use common::TestApp;
 
 impl TestApp {
     fn new() -> Self {
@@ -31,25 +25,7 @@ impl TestApp {
     }
 
     fn with_config(edit: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config {
-            database: dir.path().join("server.sqlite3"),
-            ..Config::default()
-        };
-        edit(&mut config);
-        let clock = Arc::new(FakeClock::at(
-            Timestamp::parse_local("2026-03-01 10:00").unwrap(),
-        ));
-        let state = AppState::open(config, clock.clone()).unwrap();
-        TestApp {
-            _dir: dir,
-            state,
-            clock,
-        }
-    }
-
-    fn router(&self) -> Router {
-        pengwang_server::routes::router(self.state.clone())
+        Self::at("2026-03-01 10:00", edit)
     }
 
     fn create_street_checker(&self) -> AccountId {

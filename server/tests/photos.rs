@@ -8,9 +8,9 @@
 use automerge::transaction::CommitOptions;
 use automerge::AutoCommit;
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, Method, Request, StatusCode};
 use pengwang_server::accounts::{self, NewAccount};
-use pengwang_server::{campaign, devices, documents, projection, AppState, Config};
+use pengwang_server::{campaign, devices, documents, projection, Config};
 use pengwang_shared::document::{self, FieldValue};
 use pengwang_shared::event::{Event, EventDetail, EventKind};
 use pengwang_shared::id::{AccountId, BuildingId, DeviceId, EventId, ItemId, PhotoHash};
@@ -18,7 +18,7 @@ use pengwang_shared::item::{Category, RemediationMethod};
 use pengwang_shared::protocol::PROTOCOL_HEADER;
 use pengwang_shared::region::{CommunityCode, StreetCode, UnitCode};
 use pengwang_shared::role::{Location, Role, Scope};
-use pengwang_shared::time::{Clock, FakeClock, Timestamp};
+use pengwang_shared::time::{Clock, Timestamp};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::os::unix::fs::MetadataExt;
@@ -26,23 +26,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tower::ServiceExt;
 
-struct TestApp {
-    _dir: tempfile::TempDir,
-    state: AppState,
-    clock: Arc<FakeClock>,
-}
-
-struct Response {
-    status: StatusCode,
-    headers: HeaderMap,
-    bytes: Vec<u8>,
-}
-
-impl Response {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
-    }
-}
+mod common;
+use common::{Response, TestApp};
 
 impl TestApp {
     fn new() -> Self {
@@ -50,21 +35,7 @@ impl TestApp {
     }
 
     fn with_config(edit: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config {
-            database: dir.path().join("server.sqlite3"),
-            ..Config::default()
-        };
-        edit(&mut config);
-        let clock = Arc::new(FakeClock::at(
-            Timestamp::parse_local("2026-03-01 10:00").unwrap(),
-        ));
-        let state = AppState::open(config, clock.clone()).unwrap();
-        TestApp {
-            _dir: dir,
-            state,
-            clock,
-        }
+        Self::at("2026-03-01 10:00", edit)
     }
 
     /// Creates an account, enrolls a phone for it and returns its token.

@@ -16,35 +16,19 @@
 #![allow(clippy::unwrap_used)]
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, Method, Request, StatusCode};
 use pengwang_server::accounts::{self, NewAccount};
-use pengwang_server::{devices, AppState, Config};
+use pengwang_server::devices;
 use pengwang_shared::protocol::PROTOCOL_HEADER;
 use pengwang_shared::region::{StreetCode, UnitCode};
 use pengwang_shared::role::{Role, Scope};
-use pengwang_shared::time::{Clock, FakeClock, Timestamp};
+use pengwang_shared::time::{Clock, Timestamp};
 use rusqlite::params;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use tower::ServiceExt;
 
-struct TestApp {
-    _dir: tempfile::TempDir,
-    state: AppState,
-    clock: Arc<FakeClock>,
-}
-
-struct Response {
-    status: StatusCode,
-    headers: HeaderMap,
-    bytes: Vec<u8>,
-}
-
-impl Response {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
-    }
-}
+mod common;
+use common::{Response, TestApp};
 
 /// A fixed UUID named by a short tag (`b1` → `…000000006231`).
 fn id(tag: &str) -> String {
@@ -58,20 +42,7 @@ fn t(local: &str) -> i64 {
 
 impl TestApp {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let config = Config {
-            database: dir.path().join("server.sqlite3"),
-            ..Config::default()
-        };
-        let clock = Arc::new(FakeClock::at(
-            Timestamp::parse_local("2026-06-26 10:00").unwrap(),
-        ));
-        let state = AppState::open(config, clock.clone()).unwrap();
-        TestApp {
-            _dir: dir,
-            state,
-            clock,
-        }
+        Self::at("2026-06-26 10:00", |_| {})
     }
 
     /// Creates an account, enrolls a phone for it and returns (token, device id).
