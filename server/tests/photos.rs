@@ -7,15 +7,12 @@
 
 use automerge::transaction::CommitOptions;
 use automerge::AutoCommit;
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use pengwang_server::accounts::{self, NewAccount};
-use pengwang_server::{campaign, devices, documents, projection, Config};
+use axum::http::{header, Method, StatusCode};
+use pengwang_server::{campaign, documents, projection, Config};
 use pengwang_shared::document::{self, FieldValue};
 use pengwang_shared::event::{Event, EventDetail, EventKind};
 use pengwang_shared::id::{AccountId, BuildingId, DeviceId, EventId, ItemId, PhotoHash};
 use pengwang_shared::item::{Category, RemediationMethod};
-use pengwang_shared::protocol::PROTOCOL_HEADER;
 use pengwang_shared::region::{CommunityCode, StreetCode, UnitCode};
 use pengwang_shared::role::{Location, Role, Scope};
 use pengwang_shared::time::{Clock, Timestamp};
@@ -24,7 +21,6 @@ use sha2::{Digest, Sha256};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tower::ServiceExt;
 
 mod common;
 use common::{Response, TestApp};
@@ -40,77 +36,21 @@ impl TestApp {
 
     /// Creates an account, enrolls a phone for it and returns its token.
     async fn login(&self, role: Role, scope: Scope) -> String {
-        let now = self.clock.now();
-        let new = NewAccount {
-            name: "王五".into(),
-            role,
-            scope,
-            password: None,
-        };
-        let code = self
-            .state
-            .db
-            .with_writer(|c| {
-                let info = accounts::create_account(c, new, now).unwrap();
-                devices::issue_code(c, info.id, 7, now)
-            })
-            .unwrap();
-        let body = json!({ "code": code, "device_name": "测试手机" });
-        let r = self
-            .send(Method::POST, "/v1/enroll", None, json_body(&body))
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.json());
-        r.json()["token"].as_str().unwrap().to_owned()
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        uri: &str,
-        token: Option<&str>,
-        body: Option<(&'static str, Vec<u8>)>,
-    ) -> Response {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(PROTOCOL_HEADER, "1");
-        if let Some(t) = token {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-        }
-        let body = match body {
-            Some((content_type, bytes)) => {
-                req = req.header(header::CONTENT_TYPE, content_type);
-                Body::from(bytes)
-            }
-            None => Body::empty(),
-        };
-        let router = pengwang_server::routes::router(self.state.clone());
-        let response = router.oneshot(req.body(body).unwrap()).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap()
-            .to_vec();
-        Response {
-            status,
-            headers,
-            bytes,
-        }
+        self.enroll_account("王五", role, scope).await.0
     }
 
     async fn put(&self, uri: &str, token: &str, bytes: &[u8]) -> Response {
         let body = Some(("image/jpeg", bytes.to_vec()));
-        self.send(Method::PUT, uri, Some(token), body).await
+        self.request(Method::PUT, uri, Some(token), body).await
     }
 
     async fn get(&self, uri: &str, token: &str) -> Response {
-        self.send(Method::GET, uri, Some(token), None).await
+        self.request(Method::GET, uri, Some(token), None).await
     }
 
     async fn missing(&self, token: &str, hashes: &[String]) -> Response {
         let body = json!({ "hashes": hashes });
-        self.send(
+        self.request(
             Method::POST,
             "/v1/photos/missing",
             Some(token),

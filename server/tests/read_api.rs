@@ -15,17 +15,12 @@
 //!   phone and an unknown actor.
 #![allow(clippy::unwrap_used)]
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use pengwang_server::accounts::{self, NewAccount};
-use pengwang_server::devices;
-use pengwang_shared::protocol::PROTOCOL_HEADER;
+use axum::http::{header, Method, StatusCode};
 use pengwang_shared::region::{StreetCode, UnitCode};
 use pengwang_shared::role::{Role, Scope};
-use pengwang_shared::time::{Clock, Timestamp};
+use pengwang_shared::time::Timestamp;
 use rusqlite::params;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 mod common;
 use common::{Response, TestApp};
@@ -47,31 +42,7 @@ impl TestApp {
 
     /// Creates an account, enrolls a phone for it and returns (token, device id).
     async fn login(&self, name: &str, role: Role, scope: Scope) -> (String, String) {
-        let now = self.clock.now();
-        let new = NewAccount {
-            name: name.into(),
-            role,
-            scope,
-            password: None,
-        };
-        let code = self
-            .state
-            .db
-            .with_writer(|c| {
-                let info = accounts::create_account(c, new, now).unwrap();
-                devices::issue_code(c, info.id, 7, now)
-            })
-            .unwrap();
-        let body = json!({ "code": code, "device_name": "测试手机" });
-        let r = self
-            .send(Method::POST, "/v1/enroll", None, Some(body))
-            .await;
-        assert_eq!(r.status, StatusCode::OK);
-        let v = r.json();
-        (
-            v["token"].as_str().unwrap().to_owned(),
-            v["device_id"].as_str().unwrap().to_owned(),
-        )
+        self.enroll_account(name, role, scope).await
     }
 
     async fn send(
@@ -81,33 +52,8 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Response {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(PROTOCOL_HEADER, "1");
-        if let Some(t) = token {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-        }
-        let body = match body {
-            Some(v) => {
-                req = req.header(header::CONTENT_TYPE, "application/json");
-                Body::from(v.to_string())
-            }
-            None => Body::empty(),
-        };
-        let router = pengwang_server::routes::router(self.state.clone());
-        let response = router.oneshot(req.body(body).unwrap()).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap()
-            .to_vec();
-        Response {
-            status,
-            headers,
-            bytes,
-        }
+        let body = body.map(|v| ("application/json", v.to_string().into_bytes()));
+        self.request(method, uri, token, body).await
     }
 
     async fn get(&self, uri: &str, token: &str) -> Response {

@@ -57,30 +57,6 @@ pub fn fixture_photo(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("photo fixture {}: {e}", path.display()))
 }
 
-/// Reports the removal of an item with these (ingested) after photos (→ PENDING_VERIFY).
-pub fn submit_removed_with(
-    d: &Device,
-    b: BuildingId,
-    i: ItemId,
-    photos: Vec<PhotoHash>,
-) -> Result<EventId, CoreError> {
-    let detail = EventDetail {
-        method: Some(RemediationMethod::Removed),
-        ..Default::default()
-    };
-    d.record_event(
-        b,
-        i,
-        EventRequest {
-            kind: EventKind::Submit,
-            to: None,
-            note: String::new(),
-            photos,
-            detail,
-        },
-    )
-}
-
 pub fn text(s: &str) -> FieldValue {
     FieldValue::Text(s.into())
 }
@@ -122,67 +98,6 @@ pub fn building_with_awning(
     Ok((b, h, i))
 }
 
-pub fn notify(d: &Device, b: BuildingId, i: ItemId) -> Result<EventId, CoreError> {
-    let detail = EventDetail {
-        notice_method: Some(NoticeMethod::Written),
-        ..Default::default()
-    };
-    d.record_event(
-        b,
-        i,
-        EventRequest {
-            kind: EventKind::Notify,
-            to: None,
-            note: String::new(),
-            photos: vec![],
-            detail,
-        },
-    )
-}
-
-pub fn submit_removed(
-    d: &Device,
-    b: BuildingId,
-    i: ItemId,
-    photo_n: u32,
-) -> Result<EventId, CoreError> {
-    let detail = EventDetail {
-        method: Some(RemediationMethod::Removed),
-        ..Default::default()
-    };
-    d.record_event(
-        b,
-        i,
-        EventRequest {
-            kind: EventKind::Submit,
-            to: None,
-            note: String::new(),
-            photos: vec![photo(photo_n)],
-            detail,
-        },
-    )
-}
-
-pub fn step(
-    d: &Device,
-    b: BuildingId,
-    i: ItemId,
-    kind: EventKind,
-    note: &str,
-) -> Result<EventId, CoreError> {
-    d.record_event(
-        b,
-        i,
-        EventRequest {
-            kind,
-            to: None,
-            note: note.into(),
-            photos: vec![],
-            detail: EventDetail::default(),
-        },
-    )
-}
-
 /// A small synthetic camera photo (480×360 JPEG) whose content, and so whose hash, depends on
 /// `seed`: what the demo's phones photograph, since real fixtures do not ship with the product.
 pub fn synthetic_jpeg(seed: u32) -> Vec<u8> {
@@ -207,4 +122,70 @@ pub fn synthetic_jpeg(seed: u32) -> Vec<u8> {
         .encode(&rgb, w, h, jpeg_encoder::ColorType::Rgb)
         .expect("encoding a small in-memory image cannot fail");
     out
+}
+
+/// Records one lifecycle step on the phone, as its screen would.
+pub fn record(
+    d: &Device,
+    (b, i): (BuildingId, ItemId),
+    kind: EventKind,
+    note: &str,
+    photos: Vec<PhotoHash>,
+    detail: EventDetail,
+) -> Result<EventId, CoreError> {
+    d.record_event(
+        b,
+        i,
+        EventRequest {
+            kind,
+            to: None,
+            note: note.into(),
+            photos,
+            detail,
+        },
+    )
+}
+
+/// A written notice served (→ NOTIFIED, one persuasion attempt).
+pub fn notify(d: &Device, b: BuildingId, i: ItemId) -> Result<EventId, CoreError> {
+    let detail = EventDetail {
+        notice_method: Some(NoticeMethod::Written),
+        ..Default::default()
+    };
+    record(d, (b, i), EventKind::Notify, "", vec![], detail)
+}
+
+/// Reports the removal of an item with these (ingested) after photos (→ PENDING_VERIFY).
+pub fn submit_removed_with(
+    d: &Device,
+    b: BuildingId,
+    i: ItemId,
+    photos: Vec<PhotoHash>,
+) -> Result<EventId, CoreError> {
+    let detail = EventDetail {
+        method: Some(RemediationMethod::Removed),
+        ..Default::default()
+    };
+    record(d, (b, i), EventKind::Submit, "", photos, detail)
+}
+
+/// Like [`submit_removed_with`], with a stand-in photo hash.
+pub fn submit_removed(
+    d: &Device,
+    b: BuildingId,
+    i: ItemId,
+    photo_n: u32,
+) -> Result<EventId, CoreError> {
+    submit_removed_with(d, b, i, vec![photo(photo_n)])
+}
+
+/// A step that needs only a note (close, refuse, transfer, void, reopen, return, propose).
+pub fn step(
+    d: &Device,
+    b: BuildingId,
+    i: ItemId,
+    kind: EventKind,
+    note: &str,
+) -> Result<EventId, CoreError> {
+    record(d, (b, i), kind, note, vec![], EventDetail::default())
 }

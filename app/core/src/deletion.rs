@@ -47,10 +47,7 @@ pub(crate) fn check_delete(
             Ok(())
         }
         RecordRef::Item(i) => {
-            let item = building.items.get(&i).ok_or_else(|| CoreError::NotFound {
-                what: "item",
-                id: i.to_string(),
-            })?;
+            let item = crate::editing::item_of(building, i)?;
             if item.deleted {
                 return refuse(format!("item {i} is already deleted"));
             }

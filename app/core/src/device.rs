@@ -119,13 +119,7 @@ impl Device {
     /// What an item's events add up to, with the campaign settings this device has.
     pub fn item_fold(&self, b: BuildingId, item: ItemId) -> Result<Fold, CoreError> {
         let building = self.building(b)?;
-        let item = building
-            .items
-            .get(&item)
-            .ok_or_else(|| CoreError::NotFound {
-                what: "item",
-                id: item.to_string(),
-            })?;
+        let item = crate::editing::item_of(&building, item)?;
         Ok(fold(&item.events, &self.settings(), item.deleted))
     }
 

@@ -8,7 +8,9 @@
 
 use automerge::transaction::CommitOptions;
 use automerge::AutoCommit;
-use pengwang_shared::document::{self, read, DocumentError, FieldValue, PhotoRole, RecordRef};
+use pengwang_shared::document::{
+    self, read, BuildingDoc, DocumentError, FieldValue, ItemRecord, PhotoRole, RecordRef,
+};
 use pengwang_shared::event::{Event, EventDetail, EventKind, ItemState};
 use pengwang_shared::id::{BuildingId, EventId, HouseholdId, ItemId, PhotoHash};
 use pengwang_shared::item::Category;
@@ -177,18 +179,7 @@ impl Device {
         let role = role_of(req.kind);
         self.write(b, &message, Target::Existing, |doc, me, now| {
             let building = read(&*doc)?;
-            let record = building
-                .items
-                .get(&item)
-                .ok_or_else(|| CoreError::NotFound {
-                    what: "item",
-                    id: item.to_string(),
-                })?;
-            if record.deleted {
-                return Err(CoreError::NotAllowed(format!(
-                    "item {item} is deleted; it can no longer change"
-                )));
-            }
+            let record = live_item(&building, item)?;
             let event = new_event(id, me, req, head_events(&record.events), now);
             lifecycle::admit(&record.events, &event, &settings, false)
                 .map_err(CoreError::NotAllowed)?;
@@ -333,6 +324,28 @@ fn new_event(
         prev,
         detail: req.detail,
     }
+}
+
+/// An item of the building, or the error that it does not exist.
+pub(crate) fn item_of(building: &BuildingDoc, item: ItemId) -> Result<&ItemRecord, CoreError> {
+    building
+        .items
+        .get(&item)
+        .ok_or_else(|| CoreError::NotFound {
+            what: "item",
+            id: item.to_string(),
+        })
+}
+
+/// An item that may still change: it exists and is not deleted.
+pub(crate) fn live_item(building: &BuildingDoc, item: ItemId) -> Result<&ItemRecord, CoreError> {
+    let record = item_of(building, item)?;
+    if record.deleted {
+        return Err(CoreError::NotAllowed(format!(
+            "item {item} is deleted; it can no longer change"
+        )));
+    }
+    Ok(record)
 }
 
 #[cfg(test)]

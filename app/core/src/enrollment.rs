@@ -79,8 +79,9 @@ impl Device {
         let body = serde_json::to_vec(&request)
             .map_err(|e| CoreError::Invalid(format!("enrollment request: {e}")))?;
         let url = server_url.trim_end_matches('/').to_owned();
-        let answer = transport::post(
+        let answer = transport::send(
             self.http(),
+            reqwest::Method::POST,
             &url,
             "/v1/enroll",
             None,

@@ -10,7 +10,7 @@ use pengwang_shared::id::{BuildingId, ItemId, PhotoHash};
 use pengwang_shared::time::Timestamp;
 
 use crate::device::Device;
-use crate::editing::Target;
+use crate::editing::{live_item, Target};
 use crate::enrollment::Enrollment;
 use crate::error::CoreError;
 use crate::photo::{ingest, PhotoLimits, PhotoMeta};
@@ -42,19 +42,7 @@ impl Device {
             Target::Existing,
             std::slice::from_ref(&photo),
             |doc, me, now| {
-                let building = read(&*doc)?;
-                let record = building
-                    .items
-                    .get(&item)
-                    .ok_or_else(|| CoreError::NotFound {
-                        what: "item",
-                        id: item.to_string(),
-                    })?;
-                if record.deleted {
-                    return Err(CoreError::NotAllowed(format!(
-                        "item {item} is deleted; it can no longer change"
-                    )));
-                }
+                live_item(&read(&*doc)?, item)?;
                 Ok(document::attach_photo(
                     doc,
                     item,

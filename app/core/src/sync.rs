@@ -127,8 +127,9 @@ impl Device {
     ) -> Result<SyncResponse, CoreError> {
         report.rounds += 1;
         report.bytes_up += body.len() as u64;
-        let answer = transport::post(
+        let answer = transport::send(
             self.http(),
+            reqwest::Method::POST,
             url,
             "/v1/sync",
             Some(token),

@@ -21,51 +21,10 @@ pub(crate) fn client() -> Result<reqwest::Client, CoreError> {
         .map_err(|e| CoreError::Offline(format!("cannot start the HTTP client: {}", chain(&e))))
 }
 
-/// POSTs `body` to `base_url` + `path` and returns the body of a 2xx answer. Any failure to
-/// reach the server or to read its whole answer is [`CoreError::Offline`]; a non-2xx answer is
-/// the error its JSON body names.
-pub(crate) async fn post(
-    client: &reqwest::Client,
-    base_url: &str,
-    path: &str,
-    token: Option<&str>,
-    content_type: &str,
-    body: Vec<u8>,
-) -> Result<Vec<u8>, CoreError> {
-    send(
-        client,
-        reqwest::Method::POST,
-        base_url,
-        path,
-        token,
-        content_type,
-        body,
-    )
-    .await
-}
-
-/// Like [`post`], with a PUT (photo uploads).
-pub(crate) async fn put(
-    client: &reqwest::Client,
-    base_url: &str,
-    path: &str,
-    token: Option<&str>,
-    content_type: &str,
-    body: Vec<u8>,
-) -> Result<Vec<u8>, CoreError> {
-    send(
-        client,
-        reqwest::Method::PUT,
-        base_url,
-        path,
-        token,
-        content_type,
-        body,
-    )
-    .await
-}
-
-async fn send(
+/// Sends `body` with `method` to `base_url` + `path` and returns the body of a 2xx answer. Any
+/// failure to reach the server or to read its whole answer is [`CoreError::Offline`]; a non-2xx
+/// answer is the error its JSON body names.
+pub(crate) async fn send(
     client: &reqwest::Client,
     method: reqwest::Method,
     base_url: &str,

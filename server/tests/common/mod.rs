@@ -4,10 +4,15 @@
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, StatusCode};
-use pengwang_server::{AppState, Config};
-use pengwang_shared::time::{FakeClock, Timestamp};
-use serde_json::Value;
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use pengwang_server::accounts::{self, NewAccount};
+use pengwang_server::{devices, AppState, Config};
+use pengwang_shared::protocol::PROTOCOL_HEADER;
+use pengwang_shared::role::{Role, Scope};
+use pengwang_shared::time::{Clock, FakeClock, Timestamp};
+use serde_json::{json, Value};
+use tower::ServiceExt;
 
 pub struct TestApp {
     pub _dir: tempfile::TempDir,
@@ -35,6 +40,82 @@ impl TestApp {
 
     pub fn router(&self) -> axum::Router {
         pengwang_server::routes::router(self.state.clone())
+    }
+
+    /// One request through the router, with the protocol header, an optional bearer token and
+    /// an optional body with its content type.
+    pub async fn request(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Response {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(PROTOCOL_HEADER, "1");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some((content_type, bytes)) => {
+                req = req.header(header::CONTENT_TYPE, content_type);
+                Body::from(bytes)
+            }
+            None => Body::empty(),
+        };
+        let response = self
+            .router()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        Response {
+            status,
+            headers,
+            bytes,
+        }
+    }
+
+    /// Creates an account, enrolls a phone for it over the API and returns (token, device id).
+    pub async fn enroll_account(&self, name: &str, role: Role, scope: Scope) -> (String, String) {
+        let now = self.clock.now();
+        let new = NewAccount {
+            name: name.into(),
+            role,
+            scope,
+            password: None,
+        };
+        let code = self
+            .state
+            .db
+            .with_writer(|c| {
+                let info = accounts::create_account(c, new, now).unwrap();
+                devices::issue_code(c, info.id, 7, now)
+            })
+            .unwrap();
+        let body = json!({ "code": code, "device_name": "测试手机" })
+            .to_string()
+            .into_bytes();
+        let r = self
+            .request(
+                Method::POST,
+                "/v1/enroll",
+                None,
+                Some(("application/json", body)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+        let v = r.json();
+        (
+            v["token"].as_str().unwrap().to_owned(),
+            v["device_id"].as_str().unwrap().to_owned(),
+        )
     }
 }
 

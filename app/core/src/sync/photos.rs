@@ -64,8 +64,9 @@ impl Device {
             hashes: hashes.to_vec(),
         })
         .map_err(|e| CoreError::Invalid(format!("cannot encode the photo list: {e}")))?;
-        let answer = transport::post(
+        let answer = transport::send(
             self.http(),
+            reqwest::Method::POST,
             url,
             "/v1/photos/missing",
             Some(token),
@@ -114,8 +115,9 @@ impl Device {
         report: &mut SyncReport,
     ) -> Result<(), CoreError> {
         report.photo_bytes_up += body.len() as u64;
-        transport::put(
+        transport::send(
             self.http(),
+            reqwest::Method::PUT,
             url,
             path,
             Some(token),
