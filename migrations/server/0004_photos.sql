@@ -31,7 +31,7 @@ CREATE INDEX p_photo_ref_by_item ON p_photo_ref (item_id);
 CREATE INDEX p_photo_ref_by_building ON p_photo_ref (building_id);
 
 -- Existing databases: derive the references from the projected events (their `photos` column is
--- a comma-separated list), with the same role rule as `projection::photo_role`, so the ledger
+-- a comma-separated list), with the same role rule as `PhotoRole::of_step` (pengwang-shared), so the ledger
 -- flags missing photos without waiting for a rebuild.
 INSERT OR IGNORE INTO p_photo_ref (event_id, hash, building_id, item_id, role, device_id, at)
 WITH RECURSIVE split (event_id, building_id, item_id, to_state, device_id, at, hash, rest) AS (

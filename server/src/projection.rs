@@ -8,7 +8,6 @@
 use automerge::Automerge;
 use pengwang_shared::document::conflict::{conflicts, DocConflict};
 use pengwang_shared::document::{self, BuildingDoc, FieldValue, ItemRecord, PhotoRole, RecordRef};
-use pengwang_shared::event::{Event, ItemState};
 use pengwang_shared::id::{BuildingId, DeviceId, ItemId, PhotoHash};
 use pengwang_shared::lifecycle::{fold, Fold};
 use pengwang_shared::role::normalize_name;
@@ -188,7 +187,7 @@ fn photo_ref_rows(
             insert(
                 e.id.to_string(),
                 hash,
-                photo_role(e).code(),
+                PhotoRole::of_step(e.target()).code(),
                 e.device,
                 e.at.0,
             )?;
@@ -210,18 +209,6 @@ fn photo_ref_rows(
         )?;
     }
     Ok(())
-}
-
-/// What a photo is evidence of, by the state its event leads to: the before photo of a
-/// recording, the after photo of a fix submitted for verification, the enforcement photo of a
-/// removal. Migration 0004 derives the same roles in SQL for databases projected before it.
-pub fn photo_role(e: &Event) -> PhotoRole {
-    match e.target() {
-        Some(ItemState::Identified) => PhotoRole::Before,
-        Some(ItemState::PendingVerify) => PhotoRole::After,
-        Some(ItemState::EnforcedRemoved) => PhotoRole::Enforcement,
-        _ => PhotoRole::Other,
-    }
 }
 
 /// Upserts the open conflicts of one document (keeping when each was first seen) and drops those

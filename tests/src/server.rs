@@ -2,7 +2,6 @@
 //! stopped when dropped.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use pengwang_server::accounts::{self, NewAccount};
@@ -17,7 +16,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub state: AppState,
     pub clock: Arc<FakeClock>,
-    dir: TempDir,
+    /// Holds the temporary SQLite file (and photos) until the server is dropped.
+    _dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -26,10 +26,7 @@ impl TestServer {
     /// Starts a server whose clock reads 2026-03-01 09:00 (Asia/Shanghai).
     pub async fn start() -> anyhow::Result<TestServer> {
         let dir = tempfile::tempdir()?;
-        Self::start_in(dir, Timestamp::parse_local("2026-03-01 09:00")?).await
-    }
-
-    pub async fn start_in(dir: TempDir, now: Timestamp) -> anyhow::Result<TestServer> {
+        let now = Timestamp::parse_local("2026-03-01 09:00")?;
         // Server logs in test output, filtered by RUST_LOG (default: warnings and errors).
         let filter =
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
@@ -53,7 +50,7 @@ impl TestServer {
             addr,
             state,
             clock,
-            dir,
+            _dir: dir,
             shutdown: Some(tx),
             task: Some(task),
         })
@@ -61,10 +58,6 @@ impl TestServer {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
-    }
-
-    pub fn database(&self) -> PathBuf {
-        self.dir.path().join("server.sqlite3")
     }
 
     /// Creates an account directly in the server's database.
@@ -141,22 +134,6 @@ impl TestServer {
         "p_conflict",
         "p_photo_ref",
     ];
-
-    /// Stops serving and hands back the data directory (to restart on the same database).
-    pub async fn stop(mut self) -> TempDir {
-        self.shutdown_now().await;
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::mem::replace(&mut self.dir, dir)
-    }
-
-    async fn shutdown_now(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
 }
 
 impl Drop for TestServer {

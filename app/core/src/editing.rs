@@ -23,7 +23,7 @@ use crate::deletion::check_delete;
 use crate::device::Device;
 use crate::enrollment::Enrollment;
 use crate::error::CoreError;
-use crate::evidence::{attach_records, role_of};
+use crate::evidence::attach_records;
 use crate::photo::IngestedPhoto;
 
 /// A lifecycle step asked for by the user. Who, when, on which device and after which events
@@ -176,7 +176,7 @@ impl Device {
         let settings = self.settings();
         let message = format!("{} item {item}", req.kind.code());
         let local = self.local_photos(&req.photos)?;
-        let role = role_of(req.kind);
+        let role = PhotoRole::of_step(req.kind.target());
         self.write(b, &message, Target::Existing, |doc, me, now| {
             let building = read(&*doc)?;
             let record = live_item(&building, item)?;

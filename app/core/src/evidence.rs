@@ -5,7 +5,6 @@
 
 use automerge::AutoCommit;
 use pengwang_shared::document::{self, read, PhotoPlace, PhotoRecord, PhotoRole};
-use pengwang_shared::event::EventKind;
 use pengwang_shared::id::{BuildingId, ItemId, PhotoHash};
 use pengwang_shared::time::Timestamp;
 
@@ -99,16 +98,6 @@ pub(crate) fn attach_records(
         document::attach_photo(doc, item, &photo_record(meta, role, me, now))?;
     }
     Ok(())
-}
-
-/// What a photo referenced by an event of `kind` is evidence of.
-pub(crate) fn role_of(kind: EventKind) -> PhotoRole {
-    match kind {
-        EventKind::Create => PhotoRole::Before,
-        EventKind::Submit => PhotoRole::After,
-        EventKind::Enforce => PhotoRole::Enforcement,
-        _ => PhotoRole::Other,
-    }
 }
 
 /// The document's record of an ingested photo attached now by this device's account.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::field::FieldValue;
 use super::{map_at, record_map, DocumentError, RecordRef};
 use crate::choice;
+use crate::event::ItemState;
 use crate::id::{AccountId, DeviceId, ItemId, PhotoHash};
 use crate::time::Timestamp;
 
@@ -23,6 +24,20 @@ choice!(
         Other = "other" / "其他",
     }
 );
+
+impl PhotoRole {
+    /// What a photo named by a lifecycle step is evidence of, by the state the step leads to: the
+    /// before photo of a recording, the after photo of a fix submitted for verification, the
+    /// enforcement photo of a removal. Phone and server both call this.
+    pub fn of_step(to: Option<ItemState>) -> PhotoRole {
+        match to {
+            Some(ItemState::Identified) => PhotoRole::Before,
+            Some(ItemState::PendingVerify) => PhotoRole::After,
+            Some(ItemState::EnforcedRemoved) => PhotoRole::Enforcement,
+            _ => PhotoRole::Other,
+        }
+    }
+}
 
 /// Where a photo was taken (from its EXIF, moved here when the photo was ingested).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,7 +1,6 @@
 //! What the simulated phones do to one building and one item: survey, then move each item along
 //! a realistic path through the campaign's months.
 
-use pengwang_core::EventRequest;
 use pengwang_shared::document::FieldValue;
 use pengwang_shared::event::{EventDetail, EventKind};
 use pengwang_shared::id::{BuildingId, ItemId};
@@ -12,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::Rng;
 
 use super::{Phone, Summary, ESTATES};
-use crate::field::{notify, step, submit_removed_with, synthetic_jpeg, text};
+use crate::field::{notify, record, step, submit_removed_with, synthetic_jpeg, text};
 
 pub(super) fn survey_building(
     p: &Phone,
@@ -158,16 +157,14 @@ pub(super) async fn progress(
                 document_no: Some(format!("执〔2026〕{}号", rng.gen_range(100..999))),
                 ..Default::default()
             };
-            officer.device.record_event(
-                bid,
-                item,
-                EventRequest {
-                    kind: EventKind::Enforce,
-                    to: None,
-                    note: String::new(),
-                    photos: vec![snap(&officer.device, rng)?],
-                    detail,
-                },
+            let photo = snap(&officer.device, rng)?;
+            record(
+                &officer.device,
+                (bid, item),
+                EventKind::Enforce,
+                "",
+                vec![photo],
+                detail,
             )?;
             officer.device.sync().await?;
             if rng.gen_bool(0.3) {
@@ -185,16 +182,13 @@ pub(super) async fn progress(
             deadline: Some("2026-06-30".into()),
             ..Default::default()
         };
-        ins.device.record_event(
-            bid,
-            item,
-            EventRequest {
-                kind: EventKind::StartSelfRectify,
-                to: None,
-                note: String::new(),
-                photos: vec![],
-                detail,
-            },
+        record(
+            &ins.device,
+            (bid, item),
+            EventKind::StartSelfRectify,
+            "",
+            vec![],
+            detail,
         )?;
         ins.device.sync().await?;
         return Ok(());
