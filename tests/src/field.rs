@@ -17,6 +17,18 @@ pub fn yuzhong(estate: &str) -> Location {
     place("500103", "500103001", "500103001003", estate)
 }
 
+/// Estate (小区) names the simulated phones survey.
+pub const ESTATES: [&str; 8] = [
+    "阳光花园",
+    "金科世界城",
+    "龙湖春森彼岸",
+    "融创白象街",
+    "保利山语",
+    "华宇锦绣花城",
+    "中海国际社区",
+    "万科金域华府",
+];
+
 pub fn place(unit: &str, street: &str, community: &str, estate: &str) -> Location {
     Location {
         unit: UnitCode::parse(unit).expect("unit code"),

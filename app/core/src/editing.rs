@@ -349,7 +349,7 @@ pub(crate) fn live_item(building: &BuildingDoc, item: ItemId) -> Result<&ItemRec
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use std::sync::Arc;
 
@@ -362,7 +362,8 @@ mod tests {
 
     use super::*;
 
-    fn enrolled(dir: &tempfile::TempDir) -> Device {
+    /// A device enrolled (without a server) as a city-scoped inspector.
+    pub(crate) fn enrolled(dir: &tempfile::TempDir) -> Device {
         let clock = Arc::new(FakeClock::at(Timestamp(1_780_000_000)));
         let device = Device::open(&dir.path().join("device.db"), clock).unwrap();
         let account = AccountInfo {

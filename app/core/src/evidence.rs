@@ -123,15 +123,11 @@ fn photo_record(meta: &PhotoMeta, role: PhotoRole, me: &Enrollment, now: Timesta
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use std::sync::Arc;
 
-    use pengwang_shared::id::{AccountId, DeviceId};
     use pengwang_shared::item::Category;
-    use pengwang_shared::protocol::{AccountInfo, EnrollResponse};
+
     use pengwang_shared::region::{CommunityCode, StreetCode, UnitCode};
-    use pengwang_shared::role::{Location, Role, Scope};
-    use pengwang_shared::settings::CampaignSettings;
-    use pengwang_shared::time::FakeClock;
+    use pengwang_shared::role::Location;
 
     use super::*;
     use crate::store::UploadState;
@@ -144,26 +140,7 @@ mod tests {
         std::fs::read(format!("{dir}{name}")).unwrap()
     }
 
-    fn enrolled(dir: &tempfile::TempDir) -> Device {
-        let clock = Arc::new(FakeClock::at(Timestamp(1_780_000_000)));
-        let device = Device::open(&dir.path().join("device.db"), clock).unwrap();
-        let account = AccountInfo {
-            id: AccountId::new(),
-            name: "x".into(),
-            role: Role::CommunityInspector,
-            scope: Scope::City,
-        };
-        let enrolled = EnrollResponse {
-            device_id: DeviceId::new(),
-            token: "t".into(),
-            account,
-            settings: CampaignSettings::for_year(2026),
-        };
-        device
-            .store_enrollment("http://127.0.0.1:9", enrolled)
-            .unwrap();
-        device
-    }
+    use crate::editing::tests::enrolled;
 
     fn building_with_item(device: &Device, before: Vec<PhotoHash>) -> (BuildingId, ItemId) {
         let location = Location {

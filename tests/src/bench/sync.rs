@@ -19,7 +19,7 @@ use tokio::runtime::Runtime;
 use super::runtime::{self, measure, Cost};
 use super::table::{bytes, count, time, Table};
 use super::throughput;
-use crate::field::{building_with_awning, street_scope, yuzhong};
+use crate::field::{building_with_awning, street_scope, yuzhong, ESTATES};
 use crate::TestServer;
 
 pub struct Plan {
@@ -46,17 +46,6 @@ impl Default for Plan {
         }
     }
 }
-
-pub(super) const ESTATES: [&str; 8] = [
-    "阳光花园",
-    "金科世界城",
-    "龙湖春森彼岸",
-    "融创白象街",
-    "保利山语",
-    "华宇锦绣花城",
-    "中海国际社区",
-    "万科金域华府",
-];
 
 pub fn run(plan: &Plan) -> anyhow::Result<()> {
     let server_rt = runtime::server_runtime()?;

@@ -15,9 +15,10 @@ use pengwang_shared::role::{Location, Role, Scope};
 use tokio::runtime::Runtime;
 
 use super::runtime::{measure, Cost};
-use super::sync::{phone, sync_settled, Plan, ESTATES};
+use super::sync::{phone, sync_settled, Plan};
 use super::table::{count, time, Table};
 use crate::field::building_with_awning;
+use crate::field::ESTATES;
 use crate::TestServer;
 
 /// A phone with its buildings (each with one awning).

@@ -22,7 +22,7 @@ use rand::SeedableRng;
 
 mod work;
 
-use crate::field::text;
+use crate::field::{text, ESTATES};
 use work::{progress, survey_building};
 
 pub struct Plan {
@@ -31,16 +31,6 @@ pub struct Plan {
 
 /// Units and the number of streets simulated in each: 渝中区, 江北区, 两江新区, 沙坪坝区.
 const UNITS: [(&str, usize); 4] = [("500103", 2), ("500105", 2), ("500157", 2), ("500106", 1)];
-const ESTATES: [&str; 8] = [
-    "阳光花园",
-    "金科世界城",
-    "龙湖春森彼岸",
-    "融创白象街",
-    "保利山语",
-    "华宇锦绣花城",
-    "中海国际社区",
-    "万科金域华府",
-];
 
 #[derive(Default)]
 pub struct Summary {

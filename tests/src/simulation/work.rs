@@ -10,7 +10,8 @@ use pengwang_shared::time::Timestamp;
 use rand::rngs::StdRng;
 use rand::Rng;
 
-use super::{Phone, Summary, ESTATES};
+use super::{Phone, Summary};
+use crate::field::ESTATES;
 use crate::field::{notify, record, step, submit_removed_with, synthetic_jpeg, text};
 
 pub(super) fn survey_building(
