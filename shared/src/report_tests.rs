@@ -92,7 +92,8 @@ fn every_cell_of_a_two_unit_scenario_matches_the_hand_count() {
             households: 3,
             completed_in_period: 1,
             completed_total: 2,
-            pending_verify: 0
+            pending_verify: 0,
+            rebound: Rebound::default()
         }
     );
     assert_eq!(yuzhong.awning.rate_text(), "66.67");
@@ -103,7 +104,8 @@ fn every_cell_of_a_two_unit_scenario_matches_the_hand_count() {
             households: 3,
             completed_in_period: 0,
             completed_total: 0,
-            pending_verify: 1
+            pending_verify: 1,
+            rebound: Rebound::default()
         }
     );
     assert_eq!(yuzhong.net.rate_text(), "0.00");
@@ -115,7 +117,8 @@ fn every_cell_of_a_two_unit_scenario_matches_the_hand_count() {
             households: 1,
             completed_in_period: 1,
             completed_total: 1,
-            pending_verify: 0
+            pending_verify: 0,
+            rebound: Rebound::default()
         }
     );
     assert_eq!(liangjiang.net.rate_text(), "100.00");
@@ -126,7 +129,8 @@ fn every_cell_of_a_two_unit_scenario_matches_the_hand_count() {
             households: 4,
             completed_in_period: 2,
             completed_total: 3,
-            pending_verify: 0
+            pending_verify: 0,
+            rebound: Rebound::default()
         }
     );
     assert_eq!(r.total.awning.rate_text(), "75.00");
@@ -137,7 +141,8 @@ fn every_cell_of_a_two_unit_scenario_matches_the_hand_count() {
             households: 4,
             completed_in_period: 1,
             completed_total: 1,
-            pending_verify: 1
+            pending_verify: 1,
+            rebound: Rebound::default()
         }
     );
     assert_eq!(r.total.net.rate_text(), "25.00");
@@ -233,4 +238,239 @@ fn ungrouped_input_is_refused() {
         err,
         ReportError::NotGrouped(HouseholdId(Uuid::from_u128(1)))
     );
+}
+
+/// March (calendar month) is frozen with these completions; April is counted against them.
+fn march_base() -> Completions {
+    let h = |n| HouseholdId(Uuid::from_u128(n));
+    let mut base = Completions::default();
+    for (n, done) in [
+        (1, "2026-03-10 09:00"),
+        (3, "2026-03-05 09:00"),
+        (4, "2026-03-20 09:00"),
+        (5, "2026-03-12 09:00"),
+        (6, "2026-03-08 09:00"),
+    ] {
+        base.awning.insert(h(n), t(done));
+    }
+    base.net.insert(h(9), t("2026-03-15 09:00"));
+    base
+}
+
+/// The hand count of April 2026 (calendar months), March frozen with [`march_base`]:
+/// - h1 awning closed 03-10, in the base, still closed: neither done nor rebound;
+/// - h2 awning closed 03-31 23:30 but synced after March was frozen: April's 本月完成;
+/// - h3 awning closed 03-05, reopened in April: 反弹 (reopened);
+/// - h4 awning closed 03-20, a second awning found 04-05: 反弹 (new item);
+/// - h5 awning closed 03-12, voided in April: 反弹 (removed);
+/// - h6 awning closed 03-08, building found multi-storey: 反弹 (removed, never seen);
+/// - h7 awning found 04-01, closed 04-10: 本月完成;
+/// - h8 awning found 04-02, owner-claimed since 04-20: 待核验, not done;
+/// - h9 net closed 03-15, in the base: unchanged.
+///
+/// Awning: 总户数 h1 h2 h3 h4 h7 h8 = 6; 累计 h1 h2 h7 = 3; 本月完成 h2 h7 = 2;
+/// 反弹 1 + 1 + 2 = 4; check 5 + 2 − 4 = 3.
+fn april_items() -> Scenario {
+    let mut s = Scenario(vec![]);
+    s.item("500103", 1, 1, Awning, Closed, Some("2026-03-10 09:00"));
+    s.item("500103", 1, 2, Awning, Closed, Some("2026-03-31 23:30"));
+    s.item("500103", 1, 3, Awning, Notified, None);
+    s.item("500103", 1, 4, Awning, Closed, Some("2026-03-20 09:00"));
+    s.item("500103", 1, 4, Awning, Identified, None).found_at = t("2026-04-05 09:00");
+    s.item("500103", 1, 5, Awning, Void, None);
+    s.item("500103", 9, 6, Awning, Closed, Some("2026-03-08 09:00"))
+        .high_rise = false;
+    s.item("500103", 1, 7, Awning, Closed, Some("2026-04-10 09:00"))
+        .found_at = t("2026-04-01 09:00");
+    let h8 = s.item("500103", 1, 8, Awning, PendingVerify, None);
+    h8.found_at = t("2026-04-02 09:00");
+    h8.state_since = Some(t("2026-04-20 09:00"));
+    s.item("500103", 1, 9, Net, Closed, Some("2026-03-15 09:00"));
+    s
+}
+
+fn calendar() -> CampaignSettings {
+    CampaignSettings {
+        period_mode: PeriodMode::CalendarMonth,
+        ..CampaignSettings::for_year(2026)
+    }
+}
+
+impl Scenario {
+    fn counted(&self, units: &[&str], p: ReportPeriod, counting: Counting) -> Counted {
+        let mut items = self.0.clone();
+        items.sort_by(|a, b| (&a.unit, a.household).cmp(&(&b.unit, b.household)));
+        let units: Vec<UnitCode> = units.iter().map(|u| unit(u)).collect();
+        attachment2_counted(&units, p, counting, items).unwrap()
+    }
+}
+
+#[test]
+fn after_a_frozen_month_completions_and_rebounds_are_counted_against_its_snapshot() {
+    let april = calendar().period(2026, 4).unwrap();
+    let counting = Counting {
+        bases: [(unit("500103"), march_base())].into(),
+        collect: true,
+    };
+    let c = april_items().counted(&["500103"], april, counting);
+    let row = &c.report.rows[0].1;
+    assert_eq!(
+        row.awning,
+        CategoryCells {
+            buildings: 1,
+            households: 6,
+            completed_in_period: 2,
+            completed_total: 3,
+            pending_verify: 1,
+            rebound: Rebound {
+                reopened: 1,
+                new_item: 1,
+                removed: 2
+            },
+        }
+    );
+    assert_eq!(
+        row.net,
+        CategoryCells {
+            buildings: 1,
+            households: 1,
+            completed_in_period: 0,
+            completed_total: 1,
+            pending_verify: 0,
+            rebound: Rebound::default(),
+        }
+    );
+    assert_eq!(c.report.total, *row);
+    // The completions April would freeze: h1, h2, h7 (awning) and h9 (net), with their dates.
+    let h = |n| HouseholdId(Uuid::from_u128(n));
+    let (code, done) = &c.completions[0];
+    assert_eq!(code, &unit("500103"));
+    let mut awning: Vec<(HouseholdId, Timestamp)> = done.awning.clone().into_iter().collect();
+    awning.sort();
+    assert_eq!(
+        awning,
+        vec![
+            (h(1), t("2026-03-10 09:00")),
+            (h(2), t("2026-03-31 23:30")),
+            (h(7), t("2026-04-10 09:00"))
+        ]
+    );
+    assert_eq!(
+        done.net.clone().into_iter().collect::<Vec<_>>(),
+        vec![(h(9), t("2026-03-15 09:00"))]
+    );
+}
+
+#[test]
+fn without_the_freeze_a_late_completion_dated_in_march_would_be_lost_from_april() {
+    let april = calendar().period(2026, 4).unwrap();
+    let r = april_items().run(&["500103"], april);
+    // Date-based: only h7 completed in April; h2 (dated 03-31) belongs to March's table, which
+    // was already frozen without it — hence the base.
+    assert_eq!(r.rows[0].1.awning.completed_in_period, 1);
+    assert_eq!(r.rows[0].1.awning.completed_total, 3);
+    assert_eq!(r.rows[0].1.awning.rebound, Rebound::default());
+}
+
+#[test]
+fn the_rate_change_balances_and_names_why_the_rate_fell() {
+    let april = calendar().period(2026, 4).unwrap();
+    let counting = Counting {
+        bases: [(unit("500103"), march_base())].into(),
+        collect: false,
+    };
+    let c = april_items().counted(&["500103"], april, counting);
+    // March as frozen: 6 households (h1–h6), 5 completed.
+    let march = CategoryCells {
+        buildings: 2,
+        households: 6,
+        completed_in_period: 5,
+        completed_total: 5,
+        ..Default::default()
+    };
+    let m = Movement::between(&march, &c.report.rows[0].1.awning);
+    assert!(m.balances()); // 3 = 5 + 2 − 4
+    assert_eq!((m.rate_before, m.rate_now), (Some(8333), Some(5000)));
+    assert!(m.rate_falls());
+    assert_eq!(m.new_households(), 2); // h7, h8
+    assert_eq!(
+        m.reasons(),
+        vec![
+            "新发现隐患户 2 户",
+            "已销号后反弹（重新打开） 1 户",
+            "已完成户新发现隐患 1 户",
+            "已完成户移出统计（作废或非高层） 2 户"
+        ]
+    );
+    // A wrong 累计 does not balance.
+    let wrong = CategoryCells {
+        completed_total: 4,
+        ..march
+    };
+    assert!(!Movement::between(&wrong, &c.report.rows[0].1.awning).balances());
+    // The net column did not fall: no reasons.
+    let net_before = CategoryCells {
+        households: 1,
+        completed_total: 1,
+        ..Default::default()
+    };
+    let n = Movement::between(&net_before, &c.report.rows[0].1.net);
+    assert!(n.balances() && !n.rate_falls() && n.reasons().is_empty());
+}
+
+#[test]
+fn a_month_after_a_frozen_month_with_nothing_new_has_no_completions_and_no_rebound() {
+    let cal = calendar();
+    let s = april_items();
+    let april = s.counted(
+        &["500103"],
+        cal.period(2026, 4).unwrap(),
+        Counting {
+            bases: [(unit("500103"), march_base())].into(),
+            collect: true,
+        },
+    );
+    let may_base = april.completions[0].1.clone();
+    let may = s.counted(
+        &["500103", "500157"],
+        cal.period(2026, 5).unwrap(),
+        Counting {
+            bases: [(unit("500103"), may_base)].into(),
+            collect: false,
+        },
+    );
+    let a = may.report.rows[0].1.awning;
+    assert_eq!(
+        (
+            a.households,
+            a.completed_in_period,
+            a.completed_total,
+            a.rebound.total()
+        ),
+        (6, 0, 3, 0)
+    );
+    // A unit without a base is counted by date as before; the total adds both.
+    assert_eq!(may.report.rows[1].1, ReportRow::default());
+    assert_eq!(may.report.total, may.report.rows[0].1);
+    assert!(may.completions.is_empty());
+}
+
+#[test]
+fn an_event_dated_in_a_frozen_period_counts_in_the_first_open_one() {
+    let cal = calendar();
+    let at = t("2026-03-31 23:30");
+    let month = |frozen: &[u32]| {
+        counting_period(&cal, at, |y, m| y == 2026 && frozen.contains(&m))
+            .unwrap()
+            .month
+    };
+    assert_eq!(month(&[]), 3);
+    assert_eq!(month(&[3]), 4);
+    assert_eq!(month(&[3, 4]), 5);
+    assert_eq!(month(&[2, 4]), 3);
+    // Report-day periods: 23:30 on the 25th belongs to that month; frozen, it moves on.
+    let report_day = CampaignSettings::for_year(2026);
+    let at = t("2026-03-25 23:30");
+    let p = counting_period(&report_day, at, |_, m| m == 3).unwrap();
+    assert_eq!((p.month, p.start), (4, t("2026-03-26 00:00")));
 }
