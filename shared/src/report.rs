@@ -21,6 +21,8 @@ use crate::region::UnitCode;
 use crate::settings::ReportPeriod;
 use crate::time::Timestamp;
 
+mod progress;
+pub use progress::attachment2_series;
 
 mod frozen;
 
