@@ -40,6 +40,7 @@ pub const SERVER: &[Migration] = &[
     migration!("server", 3, "0003_item_state_since"),
     migration!("server", 4, "0004_photos"),
     migration!("server", 5, "0005_photo_ref_details"),
+    migration!("server", 7, "0007_report_submissions"),
 ];
 
 #[derive(Debug, thiserror::Error)]

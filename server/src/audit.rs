@@ -19,6 +19,10 @@ pub enum Action {
     ConflictResolve,
     ReportExport,
     CampaignChange,
+    ReportFreeze,
+    ReportSubmit,
+    ReportUnfreeze,
+    LedgerExport,
 }
 
 impl Action {
@@ -31,6 +35,10 @@ impl Action {
             Action::ConflictResolve => "conflict.resolve",
             Action::ReportExport => "report.export",
             Action::CampaignChange => "campaign.change",
+            Action::ReportFreeze => "report.freeze",
+            Action::ReportSubmit => "report.submit",
+            Action::ReportUnfreeze => "report.unfreeze",
+            Action::LedgerExport => "ledger.export",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod db;
 pub mod devices;
 pub mod documents;
 pub mod error;
+pub mod export;
 pub mod ledger;
 pub mod photos;
 pub mod projection;
@@ -25,6 +26,7 @@ pub mod resolve;
 pub mod routes;
 pub mod scope;
 pub mod state;
+pub mod submission;
 pub mod sync;
 
 #[cfg(test)]

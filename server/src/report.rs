@@ -3,17 +3,20 @@
 //! [`attachment2`] function fed with the stored fold result of every item (`p_item`); nothing
 //! here re-implements a formula. The table holds no personal data.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use pengwang_shared::event::ItemState;
 use pengwang_shared::id::{BuildingId, HouseholdId};
 use pengwang_shared::item::Category;
+use pengwang_shared::protocol::AccountInfo;
 use pengwang_shared::region::{RegionCatalog, UnitCode};
-use pengwang_shared::report::{attachment2, Attachment2, CategoryCells, ReportItem};
+use pengwang_shared::report::{
+    attachment2_counted, Attachment2, CategoryCells, Counted, Counting, ReportItem, ReportRow,
+};
 use pengwang_shared::role::Scope;
 use pengwang_shared::settings::ReportPeriod;
 use pengwang_shared::time::Timestamp;
@@ -28,24 +31,46 @@ use crate::campaign;
 use crate::db::DbError;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::submission::{self, Month, Status, Submission};
 
 pub const TITLE: &str = "重庆市高层建筑可燃雨棚和突出外墙防护网整治情况统计表（附件2）";
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/reports/attachment2", get(attachment2_handler))
+    Router::new()
+        .route("/v1/reports/attachment2", get(attachment2_handler))
+        .route(
+            "/v1/reports/attachment2/{unit}/{month}/{action}",
+            post(submission_handler),
+        )
 }
 
 #[derive(Debug, Deserialize)]
 pub struct ReportQuery {
-    month: Option<String>,
-    unit: Option<String>,
-    format: Option<String>,
+    pub month: Option<String>,
+    pub unit: Option<String>,
+    pub format: Option<String>,
 }
 
+/// How a table goes out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
+pub enum Format {
     Json,
     Csv,
+    Xlsx,
+}
+
+impl Format {
+    pub fn parse(s: Option<&str>) -> Result<Format, AppError> {
+        match s {
+            None | Some("json") => Ok(Format::Json),
+            Some("csv") => Ok(Format::Csv),
+            Some("xlsx") => Ok(Format::Xlsx),
+            Some(other) => {
+                let msg = format!("unknown format {other:?}: expected json, csv or xlsx");
+                Err(AppError::bad_request("invalid_format", msg))
+            }
+        }
+    }
 }
 
 async fn attachment2_handler(
@@ -54,57 +79,160 @@ async fn attachment2_handler(
     query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
     let Query(q) = query?;
-    let (year, month) = parse_month(q.month.as_deref())?;
-    let format = match q.format.as_deref() {
-        None | Some("json") => Format::Json,
-        Some("csv") => Format::Csv,
-        Some(other) => {
-            let msg = format!("unknown format {other:?}: expected json or csv");
-            return Err(AppError::bad_request("invalid_format", msg));
-        }
-    };
-    let units = units_for(&state.catalog, &device.account.scope, q.unit.as_deref())?;
+    let format = Format::parse(q.format.as_deref())?;
+    let month = Month::parse_query(q.month.as_deref())?;
+    let table = load_table(&state, &device.account, month, q.unit.as_deref()).await?;
+    respond(&state, &device.account, &table, format).await
+}
+
+/// The month's table for the units `account` may see (`unit` if given).
+pub async fn load_table(
+    state: &AppState,
+    account: &AccountInfo,
+    month: Month,
+    unit: Option<&str>,
+) -> Result<MonthTable, AppError> {
+    let units = units_for(&state.catalog, &account.scope, unit)?;
     let now = state.now();
-    let report = state
+    state
         .db
         .read(move |c| {
             let settings = campaign::load(c, now)?;
-            let Some(period) = settings.period(year, month) else {
-                let msg = format!("no reporting period for {year:04}-{month:02}");
-                return Err(AppError::bad_request("invalid_month", msg));
-            };
-            compute(c, &units, period)
+            let period = month.period(&settings)?;
+            month_table(c, &units, month, period)
         })
-        .await?;
-    if format == Format::Csv {
-        let (actor, target) = (
-            device.account.id,
-            format!("attachment2/{year:04}-{month:02}"),
-        );
-        let detail = format!("csv, {} units", report.rows.len());
-        state
-            .db
-            .write(move |c| {
-                let row = NewAudit {
-                    at: now,
-                    actor: Some(actor),
-                    action: Action::ReportExport,
-                    target: &target,
-                    detail: &detail,
-                };
-                audit::record(c, &row).map_err(DbError::from)
-            })
-            .await?;
-        tracing::info!(account = %device.account.id, units = report.rows.len(), year, month, "附件2 exported as CSV");
-    }
+        .await
+}
+
+/// The table as JSON, or as a CSV / XLSX download (audited).
+pub async fn respond(
+    state: &AppState,
+    account: &AccountInfo,
+    table: &MonthTable,
+    format: Format,
+) -> Result<Response, AppError> {
+    let catalog = &state.catalog;
+    let now = state.now();
     Ok(match format {
-        Format::Json => Json(to_json(&state.catalog, &report)).into_response(),
-        Format::Csv => csv_response(&state.catalog, &report),
+        Format::Json => Json(to_json(catalog, table)).into_response(),
+        Format::Csv => {
+            audit_export(state, account, &table.report, "csv").await?;
+            csv_response(catalog, &table.report)
+        }
+        Format::Xlsx => {
+            let bytes = crate::export::attachment2::workbook(catalog, table, now)?;
+            audit_export(state, account, &table.report, "xlsx").await?;
+            let p = &table.report.period;
+            let name = format!("附件2-{:04}-{:02}.xlsx", p.year, p.month);
+            crate::export::download(bytes, crate::export::XLSX, &name)
+        }
     })
 }
 
+async fn audit_export(
+    state: &AppState,
+    account: &AccountInfo,
+    r: &Attachment2,
+    what: &str,
+) -> Result<(), AppError> {
+    let (actor, now) = (account.id, state.now());
+    let target = format!("attachment2/{:04}-{:02}", r.period.year, r.period.month);
+    let detail = format!("{what}, {} units", r.rows.len());
+    state
+        .db
+        .write(move |c| {
+            let row = NewAudit {
+                at: now,
+                actor: Some(actor),
+                action: Action::ReportExport,
+                target: &target,
+                detail: &detail,
+            };
+            audit::record(c, &row).map_err(DbError::from)
+        })
+        .await?;
+    let (year, month) = (r.period.year, r.period.month);
+    tracing::info!(account = %account.id, units = r.rows.len(), year, month, format = what, "附件2 exported");
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UnfreezeBody {
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `POST /v1/reports/attachment2/{unit}/{month}/{freeze|submit|unfreeze}`.
+async fn submission_handler(
+    State(state): State<AppState>,
+    AuthDevice(device): AuthDevice,
+    Path((unit, month, action)): Path<(String, String, String)>,
+    body: Option<Json<UnfreezeBody>>,
+) -> Result<Json<Value>, AppError> {
+    let unit =
+        UnitCode::parse(&unit).map_err(|e| AppError::bad_request("invalid_unit", e.to_string()))?;
+    let month = Month::parse(&month)?;
+    let action = SubmissionAction::parse(&action, body.map(|Json(b)| b.reason))?;
+    let s = change_submission(&state, &device.account, &unit, month, action).await?;
+    Ok(Json(submission_json(&state.catalog, &unit, Some(&s))))
+}
+
+/// A step of the month workflow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubmissionAction {
+    Freeze,
+    Submit,
+    Unfreeze { reason: String },
+}
+
+impl SubmissionAction {
+    pub fn parse(action: &str, reason: Option<String>) -> Result<Self, AppError> {
+        match action {
+            "freeze" => Ok(Self::Freeze),
+            "submit" => Ok(Self::Submit),
+            "unfreeze" => Ok(Self::Unfreeze {
+                reason: reason.unwrap_or_default(),
+            }),
+            other => Err(AppError::not_found(
+                "unknown_route",
+                format!("unknown action {other:?}: expected freeze, submit or unfreeze"),
+            )),
+        }
+    }
+}
+
+/// Runs one workflow step on the writer (the unit must exist; the rules are in [`submission`]).
+pub async fn change_submission(
+    state: &AppState,
+    account: &AccountInfo,
+    unit: &UnitCode,
+    month: Month,
+    action: SubmissionAction,
+) -> Result<Submission, AppError> {
+    if state.catalog.unit(unit).is_none() {
+        return Err(AppError::not_found(
+            "unit_not_found",
+            format!("no reporting unit {unit}"),
+        ));
+    }
+    let (who, unit, now) = (account.clone(), unit.clone(), state.now());
+    state
+        .db
+        .write(move |c| match action {
+            SubmissionAction::Freeze => {
+                let settings = campaign::load(c, now)?;
+                submission::freeze(c, &who, &unit, month, &settings, now)
+            }
+            SubmissionAction::Submit => submission::submit(c, &who, &unit, month, now),
+            SubmissionAction::Unfreeze { reason } => {
+                submission::unfreeze(c, &who, &unit, month, &reason, now)
+            }
+        })
+        .await
+}
+
 /// `YYYY-MM` → (year, month).
-fn parse_month(month: Option<&str>) -> Result<(i32, u32), AppError> {
+pub(crate) fn parse_month(month: Option<&str>) -> Result<(i32, u32), AppError> {
     let bad = |s: &str| {
         AppError::bad_request(
             "invalid_month",
@@ -172,17 +300,73 @@ fn units_for(
     Ok(units)
 }
 
-/// Streams the report rows from `p_item` into [`attachment2`]: rows are read one at a time
+/// One month's 附件2 for `units` as it stands: a frozen unit's row is its snapshot; an open
+/// unit's row is counted now, against the previous month's snapshot when that one is frozen.
+pub struct MonthTable {
+    pub report: Attachment2,
+    /// Per row of `report`, in order: the unit's stored state (`None`: never frozen).
+    pub submissions: Vec<Option<Submission>>,
+}
+
+pub fn month_table(
+    conn: &Connection,
+    units: &[UnitCode],
+    month: Month,
+    period: ReportPeriod,
+) -> Result<MonthTable, AppError> {
+    let mut stored = submission::of_month(conn, month)?;
+    let frozen = |u: &UnitCode| {
+        stored
+            .get(u)
+            .and_then(|s| s.status.is_frozen().then_some(s.row.as_ref()).flatten())
+            .cloned()
+    };
+    let live: Vec<UnitCode> = units
+        .iter()
+        .filter(|u| frozen(u).is_none())
+        .cloned()
+        .collect();
+    let counting = submission::counting(conn, &live, month, &period, false)?;
+    let counted = compute_counted(conn, &live, period, counting)?;
+    let mut live_rows: std::collections::HashMap<UnitCode, ReportRow> =
+        counted.report.rows.into_iter().collect();
+    let rows: Vec<(UnitCode, ReportRow)> = units
+        .iter()
+        .map(|u| {
+            let row = frozen(u)
+                .or_else(|| live_rows.remove(u))
+                .unwrap_or_default();
+            (u.clone(), row)
+        })
+        .collect();
+    let total = ReportRow::sum(rows.iter().map(|(_, r)| r));
+    let submissions = units.iter().map(|u| stored.remove(u)).collect();
+    Ok(MonthTable {
+        report: Attachment2 {
+            period,
+            rows,
+            total,
+        },
+        submissions,
+    })
+}
+
+/// Streams the report rows from `p_item` into [`attachment2_counted`]: rows are read one at a time
 /// inside this closure (no Vec of a million items), and the first row that fails to read stops
 /// the stream and is returned as the error.
-fn compute(
+pub fn compute_counted(
     conn: &Connection,
     units: &[UnitCode],
     period: ReportPeriod,
-) -> Result<Attachment2, AppError> {
+    counting: Counting,
+) -> Result<Counted, AppError> {
+    if units.is_empty() {
+        let report = attachment2_counted(units, period, counting, std::iter::empty());
+        return Ok(report.map_err(|e| DbError::corrupt("p_item order", e))?);
+    }
     let marks = vec!["?"; units.len()].join(", ");
     let sql = format!(
-        "SELECT unit_code, building_id, high_rise, household_id, category, state, completed_at, found_at, state_since FROM p_item
+        "SELECT unit_code, COALESCE((SELECT b.merged_into FROM p_building b WHERE b.id = p_item.building_id), building_id), high_rise, household_id, category, state, completed_at, found_at, state_since FROM p_item
          WHERE household_id IS NOT NULL AND found_at IS NOT NULL AND state IS NOT NULL AND unit_code IN ({marks})
          ORDER BY unit_code, household_id"
     );
@@ -204,7 +388,8 @@ fn compute(
             None
         }
     });
-    let report = attachment2(units, period, items).map_err(|e| DbError::corrupt("p_item order", e));
+    let report = attachment2_counted(units, period, counting, items)
+        .map_err(|e| DbError::corrupt("p_item order", e));
     if let Some(e) = failed {
         return Err(e.into());
     }
@@ -232,30 +417,35 @@ fn cells_json(c: &CategoryCells) -> Value {
         "buildings": c.buildings, "households": c.households,
         "completed_in_period": c.completed_in_period, "completed_total": c.completed_total,
         "rate": c.rate_text(), "pending_verify": c.pending_verify,
+        "rebound": c.rebound.total(), "rebound_reopened": c.rebound.reopened,
+        "rebound_new_item": c.rebound.new_item, "rebound_removed": c.rebound.removed,
     })
 }
 
-fn unit_name(catalog: &RegionCatalog, code: &UnitCode) -> String {
+pub fn unit_name(catalog: &RegionCatalog, code: &UnitCode) -> String {
     catalog
         .unit(code)
         .map_or_else(|| code.to_string(), |u| u.name.clone())
 }
 
 /// The last day of the period (its cut-off is exclusive), `YYYY-MM-DD`.
-fn period_days(p: &ReportPeriod) -> (String, String) {
+pub fn period_days(p: &ReportPeriod) -> (String, String) {
     let last = Timestamp(p.end.0 - 1).local_date();
     (p.start.local_date().to_string(), last.to_string())
 }
 
-fn to_json(catalog: &RegionCatalog, r: &Attachment2) -> Value {
+fn to_json(catalog: &RegionCatalog, t: &MonthTable) -> Value {
+    let r = &t.report;
     let (first, last) = period_days(&r.period);
     let rows: Vec<Value> = r
         .rows
         .iter()
-        .map(|(u, row)| {
+        .zip(&t.submissions)
+        .map(|((u, row), s)| {
             json!({
                 "unit": u, "name": unit_name(catalog, u),
                 "awning": cells_json(&row.awning), "net": cells_json(&row.net),
+                "submission": submission_json(catalog, u, s.as_ref()),
             })
         })
         .collect();
@@ -267,8 +457,38 @@ fn to_json(catalog: &RegionCatalog, r: &Attachment2) -> Value {
         },
         "rows": rows,
         "total": { "awning": cells_json(&r.total.awning), "net": cells_json(&r.total.net) },
+        "submitted": t.submissions.iter().flatten().filter(|s| s.status == Status::Submitted).count(),
     })
 }
+
+/// A unit's month state: `open` when nothing is stored.
+pub fn submission_json(catalog: &RegionCatalog, unit: &UnitCode, s: Option<&Submission>) -> Value {
+    let status = s.map_or(Status::Open, |s| s.status);
+    let time = |t: Option<Timestamp>| t.map(|t| t.to_string());
+    json!({
+        "unit": unit, "name": unit_name(catalog, unit),
+        "status": status.code(), "status_label": status.label(),
+        "frozen_at": time(s.and_then(|s| s.frozen_at)),
+        "submitted_at": time(s.and_then(|s| s.submitted_at)),
+        "unfrozen_at": time(s.and_then(|s| s.unfrozen_at)),
+        "unfreeze_reason": s.and_then(|s| s.unfreeze_reason.clone()),
+    })
+}
+
+/// The five columns of each category group, as the official form heads them.
+pub const COLUMNS: [&str; 5] = [
+    "楼栋总数(栋)",
+    "总户数(户)",
+    "本月完成户数(户)",
+    "累计完成户数(户)",
+    "整改率(%)",
+];
+
+/// The two category groups, in the form's order.
+pub const GROUPS: [(Category, &str); 2] = [
+    (Category::Awning, "可燃雨棚"),
+    (Category::Net, "突出外墙防护网"),
+];
 
 /// The CSV text, BOM first so Excel opens it as UTF-8; CRLF line ends.
 pub fn csv_text(catalog: &RegionCatalog, r: &Attachment2) -> String {
@@ -279,8 +499,8 @@ pub fn csv_text(catalog: &RegionCatalog, r: &Attachment2) -> String {
             "统计期间：{first} 至 {last}（{:04}年{:02}月）",
             r.period.year, r.period.month
         ),
-        "填报单位,可燃雨棚,,,,,突出外墙防护网,,,,".to_owned(),
-        ",楼栋总数(栋),总户数(户),本月完成户数(户),累计完成户数(户),整改率(%),楼栋总数(栋),总户数(户),本月完成户数(户),累计完成户数(户),整改率(%)".to_owned(),
+        format!("填报单位,{},,,,,{},,,,", GROUPS[0].1, GROUPS[1].1),
+        format!(",{},{}", COLUMNS.join(","), COLUMNS.join(",")),
     ];
     let line = |name: &str, a: &CategoryCells, n: &CategoryCells| {
         let cells = |c: &CategoryCells| {
@@ -331,7 +551,7 @@ fn csv_response(catalog: &RegionCatalog, r: &Attachment2) -> Response {
 }
 
 /// RFC 5987 `attr-char` percent-encoding of UTF-8 text.
-fn percent_encode(s: &str) -> String {
+pub fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
