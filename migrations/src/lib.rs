@@ -40,7 +40,10 @@ pub const SERVER: &[Migration] = &[
     migration!("server", 3, "0003_item_state_since"),
     migration!("server", 4, "0004_photos"),
     migration!("server", 5, "0005_photo_ref_details"),
+    migration!("server", 6, "0006_console_sessions"),
     migration!("server", 7, "0007_report_submissions"),
+    migration!("server", 8, "0008_merges"),
+    migration!("server", 9, "0009_unit_documents"),
 ];
 
 #[derive(Debug, thiserror::Error)]

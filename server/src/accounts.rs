@@ -86,6 +86,16 @@ pub fn create_account(
     new: NewAccount,
     now: Timestamp,
 ) -> Result<AccountInfo, AccountError> {
+    create_account_by(conn, new, None, now)
+}
+
+/// [`create_account`] by a console user `actor` (recorded in the audit row).
+pub fn create_account_by(
+    conn: &mut Connection,
+    new: NewAccount,
+    actor: Option<AccountId>,
+    now: Timestamp,
+) -> Result<AccountInfo, AccountError> {
     let name = new.name.trim().to_owned();
     if name.is_empty() {
         return Err(ParseError::new("account name", &new.name, "must not be empty").into());
@@ -111,7 +121,7 @@ pub fn create_account(
         &tx,
         &NewAudit {
             at: now,
-            actor: None,
+            actor,
             action: Action::AccountCreate,
             target: &target,
             detail: &detail,
@@ -269,6 +279,112 @@ pub fn verify_password(
     Ok(Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
         .is_ok())
+}
+
+/// Gives `id` a console login name (letters, digits, `.`, `_`, `-`; 3–32 characters; unique,
+/// case-insensitive).
+pub fn set_login(conn: &Connection, id: AccountId, login: &str) -> Result<(), AccountError> {
+    let normalized = crate::console::session::normalize_login(login);
+    let valid = (3..=32).contains(&normalized.chars().count())
+        && normalized
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !valid {
+        return Err(ParseError::new(
+            "login",
+            login,
+            "must be 3–32 letters, digits, '.', '_' or '-'",
+        )
+        .into());
+    }
+    active_account(conn, id)?;
+    let taken: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM account WHERE login = ?1 AND id <> ?2)",
+        params![normalized, id.to_string()],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Err(ParseError::new("login", login, "is already used by another account").into());
+    }
+    conn.execute(
+        "UPDATE account SET login = ?2 WHERE id = ?1",
+        params![id.to_string(), normalized],
+    )?;
+    Ok(())
+}
+
+/// The console login of `id`, if it has one.
+pub fn login_of(conn: &Connection, id: AccountId) -> Result<Option<String>, AccountError> {
+    Ok(conn
+        .query_row(
+            "SELECT login FROM account WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// Sets a new console password for `id` and ends its sessions; audited with `by` as actor.
+pub fn reset_password(
+    conn: &mut Connection,
+    id: AccountId,
+    password: &str,
+    by: Option<AccountId>,
+    now: Timestamp,
+) -> Result<(), AccountError> {
+    active_account(conn, id)?;
+    let hash = hash_password(password)?;
+    let tx = conn.transaction()?;
+    tx.execute(
+        "UPDATE account SET password_hash = ?2 WHERE id = ?1",
+        params![id.to_string(), hash],
+    )?;
+    crate::console::session::end_all(&tx, id, now)?;
+    audit::record(
+        &tx,
+        &NewAudit {
+            at: now,
+            actor: by,
+            action: Action::PasswordReset,
+            target: &id.to_string(),
+            detail: "",
+        },
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Disables `id`: its devices and console sessions stop working at once; audited.
+pub fn disable(
+    conn: &mut Connection,
+    id: AccountId,
+    by: Option<AccountId>,
+    now: Timestamp,
+) -> Result<(), AccountError> {
+    active_account(conn, id)?;
+    let tx = conn.transaction()?;
+    tx.execute(
+        "UPDATE account SET disabled = 1 WHERE id = ?1",
+        [id.to_string()],
+    )?;
+    tx.execute(
+        "UPDATE device SET revoked_at = ?2 WHERE account_id = ?1 AND revoked_at IS NULL",
+        params![id.to_string(), now.0],
+    )?;
+    crate::console::session::end_all(&tx, id, now)?;
+    audit::record(
+        &tx,
+        &NewAudit {
+            at: now,
+            actor: by,
+            action: Action::AccountDisable,
+            target: &id.to_string(),
+            detail: "",
+        },
+    )?;
+    tx.commit()?;
+    Ok(())
 }
 
 fn hash_password(password: &str) -> Result<String, AccountError> {

@@ -23,6 +23,17 @@ pub enum Action {
     ReportSubmit,
     ReportUnfreeze,
     LedgerExport,
+    ContactChange,
+    PhoneReveal,
+    DocumentUpload,
+    DocumentDownload,
+    SummarySave,
+    SignIn,
+    PasswordReset,
+    AccountDisable,
+    EnrollmentCodeWithdraw,
+    ItemStep,
+    DuplicateMerge,
 }
 
 impl Action {
@@ -39,6 +50,17 @@ impl Action {
             Action::ReportSubmit => "report.submit",
             Action::ReportUnfreeze => "report.unfreeze",
             Action::LedgerExport => "ledger.export",
+            Action::ContactChange => "contact.change",
+            Action::PhoneReveal => "phone.reveal",
+            Action::DocumentUpload => "document.upload",
+            Action::DocumentDownload => "document.download",
+            Action::SummarySave => "summary.save",
+            Action::SignIn => "console.sign_in",
+            Action::PasswordReset => "account.password_reset",
+            Action::AccountDisable => "account.disable",
+            Action::EnrollmentCodeWithdraw => "enrollment_code.withdraw",
+            Action::ItemStep => "item.step",
+            Action::DuplicateMerge => "duplicate.merge",
         }
     }
 }
@@ -63,6 +85,21 @@ pub fn record(conn: &Connection, row: &NewAudit<'_>) -> Result<(), rusqlite::Err
             row.target,
             row.detail
         ],
+    )?;
+    Ok(())
+}
+
+/// [`record`], marking the row as concerning reporting unit `unit` so the unit's lead sees it in
+/// the audit view (`audit.unit_code`).
+pub fn record_in_unit(
+    conn: &Connection,
+    row: &NewAudit<'_>,
+    unit: &str,
+) -> Result<(), rusqlite::Error> {
+    record(conn, row)?;
+    conn.execute(
+        "UPDATE audit SET unit_code = ?1 WHERE id = last_insert_rowid()",
+        [unit],
     )?;
     Ok(())
 }

@@ -30,6 +30,9 @@ pub struct Config {
     pub crash_at: Option<String>,
     /// `tracing_subscriber::EnvFilter` directives (`PENGWANG_LOG`).
     pub log: String,
+    /// Mark the console's session cookie `Secure` (`PENGWANG_SECURE_COOKIES=1`): set it whenever
+    /// the console is served over HTTPS, as it must be outside a test bench.
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -44,6 +47,7 @@ impl Default for Config {
             max_photo_bytes: 10 * MIB,
             crash_at: None,
             log: "info".into(),
+            secure_cookies: false,
         }
     }
 }
@@ -138,6 +142,10 @@ impl Config {
         }
         if let Some(v) = var("PENGWANG_LOG") {
             self.log = v;
+        }
+        if let Some(v) = var("PENGWANG_SECURE_COOKIES") {
+            self.secure_cookies =
+                parse_env::<u8>("PENGWANG_SECURE_COOKIES", v, "expected 0 or 1")? == 1;
         }
         Ok(())
     }

@@ -45,6 +45,17 @@ pub fn issue_code(
     days: u32,
     now: Timestamp,
 ) -> Result<String, AccountError> {
+    issue_code_by(conn, account, days, None, now)
+}
+
+/// [`issue_code`] by a console user `actor` (recorded in the audit row).
+pub fn issue_code_by(
+    conn: &mut Connection,
+    account: AccountId,
+    days: u32,
+    actor: Option<AccountId>,
+    now: Timestamp,
+) -> Result<String, AccountError> {
     accounts::active_account(conn, account)?;
     let expires = Timestamp(now.0 + i64::from(days) * DAY);
     let tx = conn.transaction()?;
@@ -71,7 +82,7 @@ pub fn issue_code(
         &tx,
         &NewAudit {
             at: now,
-            actor: None,
+            actor,
             action: Action::EnrollmentCodeIssue,
             target: &target,
             detail: &detail,
@@ -253,6 +264,106 @@ pub fn revoke(
     tx.commit()?;
     tracing::info!(device = %device, "revoked device");
     Ok(true)
+}
+
+/// An enrollment code not used yet and not expired.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenCode {
+    pub code: String,
+    pub expires_at: Timestamp,
+}
+
+/// The open enrollment codes of `account`.
+pub fn open_codes(
+    conn: &Connection,
+    account: AccountId,
+    now: Timestamp,
+) -> Result<Vec<OpenCode>, AccountError> {
+    let mut stmt = conn.prepare(
+        "SELECT code, expires_at FROM enrollment_code
+         WHERE account_id = ?1 AND used_at IS NULL AND expires_at > ?2 ORDER BY created_at",
+    )?;
+    let rows = stmt.query_map(params![account.to_string(), now.0], |r| {
+        Ok(OpenCode {
+            code: r.get(0)?,
+            expires_at: Timestamp(r.get(1)?),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Withdraws an open code of `account` (it expires now); audited. False if it was not open.
+pub fn withdraw_code(
+    conn: &mut Connection,
+    account: AccountId,
+    code: &str,
+    actor: Option<AccountId>,
+    now: Timestamp,
+) -> Result<bool, AccountError> {
+    let tx = conn.transaction()?;
+    let n = tx.execute(
+        "UPDATE enrollment_code SET expires_at = ?3
+         WHERE code = ?1 AND account_id = ?2 AND used_at IS NULL AND expires_at > ?3",
+        params![normalize_code(code), account.to_string(), now.0],
+    )?;
+    if n == 1 {
+        audit::record(
+            &tx,
+            &NewAudit {
+                at: now,
+                actor,
+                action: Action::EnrollmentCodeWithdraw,
+                target: &account.to_string(),
+                detail: "",
+            },
+        )?;
+    }
+    tx.commit()?;
+    Ok(n == 1)
+}
+
+/// A device of an account, for the console's listing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceRow {
+    pub id: DeviceId,
+    pub name: String,
+    pub enrolled_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub last_seen_at: Option<Timestamp>,
+}
+
+/// The devices enrolled to `account`, newest first.
+pub fn list_for(conn: &Connection, account: AccountId) -> Result<Vec<DeviceRow>, AccountError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, name, enrolled_at, revoked_at, last_seen_at FROM device
+         WHERE account_id = ?1 ORDER BY enrolled_at DESC, id",
+    )?;
+    let mut rows = stmt.query([account.to_string()])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        out.push(DeviceRow {
+            id: DeviceId::parse(&id).map_err(|e| DbError::corrupt("device id", e))?,
+            name: r.get(1)?,
+            enrolled_at: Timestamp(r.get(2)?),
+            revoked_at: r.get::<_, Option<i64>>(3)?.map(Timestamp),
+            last_seen_at: r.get::<_, Option<i64>>(4)?.map(Timestamp),
+        });
+    }
+    Ok(out)
+}
+
+/// The account a device belongs to.
+pub fn owner(conn: &Connection, device: DeviceId) -> Result<AccountId, AccountError> {
+    let id: Option<String> = conn
+        .query_row(
+            "SELECT account_id FROM device WHERE id = ?1",
+            [device.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let id = id.ok_or(AccountError::DeviceNotFound(device))?;
+    Ok(AccountId::parse(&id).map_err(|e| DbError::corrupt("account id", e))?)
 }
 
 #[cfg(test)]

@@ -55,27 +55,27 @@ pub struct Counts {
 
 /// The columns a tally groups by: one on `p_building` (alias `b`), its twin on `doc` (alias `d`).
 #[derive(Clone, Copy)]
-struct Level {
+pub(crate) struct Level {
     building: &'static str,
     doc: &'static str,
 }
 
-const BY_UNIT: Level = Level {
+pub(crate) const BY_UNIT: Level = Level {
     building: "unit_code",
     doc: "unit_code",
 };
-const BY_STREET: Level = Level {
+pub(crate) const BY_STREET: Level = Level {
     building: "street_code",
     doc: "street_code",
 };
-const BY_BUILDING: Level = Level {
+pub(crate) const BY_BUILDING: Level = Level {
     building: "id",
     doc: "doc_id",
 };
 
 /// Counts per `level` value of everything in `scope`, further limited by `within`
 /// (`(column, value)` on both `p_building` and `doc`, e.g. the unit being drilled into).
-fn tally(
+pub(crate) fn tally(
     conn: &Connection,
     scope: &Scope,
     level: Level,
@@ -260,18 +260,18 @@ async fn unit(
 }
 
 #[derive(Serialize)]
-struct BuildingRow {
-    id: String,
-    community_code: String,
-    estate: String,
-    number: String,
-    address: String,
-    high_rise: bool,
-    needs_height_check: bool,
-    survey_status: Option<String>,
-    households: u64,
+pub(crate) struct BuildingRow {
+    pub id: String,
+    pub community_code: String,
+    pub estate: String,
+    pub number: String,
+    pub address: String,
+    pub high_rise: bool,
+    pub needs_height_check: bool,
+    pub survey_status: Option<String>,
+    pub households: u64,
     #[serde(flatten)]
-    counts: Counts,
+    pub counts: Counts,
 }
 
 /// `GET /v1/ledger/streets/{street}`: communities → buildings, each with its counts.
@@ -317,7 +317,7 @@ async fn street(
     })))
 }
 
-fn street_buildings(
+pub(crate) fn street_buildings(
     conn: &Connection,
     scope: &Scope,
     street: &str,
@@ -365,7 +365,11 @@ async fn building(
         .map(Json)
 }
 
-fn building_detail(conn: &Connection, scope: &Scope, id: &str) -> Result<Value, AppError> {
+pub(crate) fn building_detail(
+    conn: &Connection,
+    scope: &Scope,
+    id: &str,
+) -> Result<Value, AppError> {
     let row = conn
         .query_row(
             "SELECT id, unit_code, street_code, community_code, estate, number, address, building_use, height_m, floors,

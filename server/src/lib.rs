@@ -6,28 +6,36 @@
 //! [`devices`] → [`state`] → [`auth`] / [`error`] → [`routes`] → [`run`].
 
 pub mod accounts;
+pub mod actions;
 pub mod audit;
 pub mod auth;
 pub mod campaign;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod conflicts;
+pub mod console;
+pub mod contacts;
 pub mod db;
+pub mod deadlines;
 pub mod devices;
 pub mod documents;
 pub mod error;
 pub mod export;
 pub mod ledger;
+pub mod merge;
 pub mod photos;
 pub mod projection;
 pub mod regions;
 pub mod report;
 pub mod resolve;
+pub mod reveal;
 pub mod routes;
 pub mod scope;
 pub mod state;
 pub mod submission;
 pub mod sync;
+pub mod unit_documents;
 
 #[cfg(test)]
 mod testing;

@@ -62,7 +62,10 @@ fn feature_routes() -> Router<AppState> {
         .merge(crate::resolve::routes())
         .merge(crate::ledger::routes())
         .merge(crate::report::routes())
+        .merge(crate::export::routes())
         .merge(crate::conflicts::routes())
+        .merge(crate::deadlines::routes())
+        .merge(crate::console::routes())
 }
 
 #[derive(Debug, Serialize)]

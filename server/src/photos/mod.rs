@@ -26,6 +26,7 @@ use axum::routing::{post, put};
 use axum::{Json, Router};
 use pengwang_shared::id::PhotoHash;
 use pengwang_shared::protocol::{PhotosMissingRequest, PhotosMissingResponse, PHOTO_CONTENT_TYPE};
+use pengwang_shared::role::Scope;
 use serde::Serialize;
 
 pub use evidence::{of_building as item_evidence, ItemEvidence, PhotoEntry, LACKS_EVIDENCE};
@@ -131,7 +132,7 @@ async fn get_photo(
     AuthDevice(device): AuthDevice,
     Path(hash): Path<String>,
 ) -> Result<Response, AppError> {
-    serve(state, device, &hash, Variant::Original).await
+    serve(state, device.account.scope, &hash, Variant::Original).await
 }
 
 async fn get_thumbnail(
@@ -139,18 +140,17 @@ async fn get_thumbnail(
     AuthDevice(device): AuthDevice,
     Path(hash): Path<String>,
 ) -> Result<Response, AppError> {
-    serve(state, device, &hash, Variant::Thumbnail).await
+    serve(state, device.account.scope, &hash, Variant::Thumbnail).await
 }
 
 /// The JPEG bytes of a photo an item in the caller's scope references, else 404.
-async fn serve(
+pub(crate) async fn serve(
     state: AppState,
-    device: Device,
+    scope: Scope,
     hash: &str,
     variant: Variant,
 ) -> Result<Response, AppError> {
     let hash = parse_hash(hash)?;
-    let scope = device.account.scope;
     let h = hash.clone();
     let row = state.db.read(move |c| rows::visible(c, &scope, &h)).await?;
     let not_found = || {

@@ -14,6 +14,8 @@ use pengwang_shared::time::{Clock, FakeClock, Timestamp};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+pub mod tiny_city;
+
 pub struct TestApp {
     pub _dir: tempfile::TempDir,
     pub state: AppState,
@@ -119,6 +121,138 @@ impl TestApp {
     }
 }
 
+/// A signed-in console user: the session cookie and the CSRF token its pages carry.
+#[derive(Clone, Debug)]
+pub struct ConsoleUser {
+    pub cookie: String,
+    pub csrf: String,
+    pub account: pengwang_shared::id::AccountId,
+}
+
+impl TestApp {
+    /// Creates a console account with `login` and password `"correct horse"`.
+    pub fn console_account(
+        &self,
+        name: &str,
+        role: Role,
+        scope: Scope,
+        login: &str,
+    ) -> pengwang_shared::id::AccountId {
+        let now = self.clock.now();
+        let new = NewAccount {
+            name: name.into(),
+            role,
+            scope,
+            password: Some(CONSOLE_PASSWORD.into()),
+        };
+        self.state
+            .db
+            .with_writer(|c| {
+                let info = accounts::create_account(c, new, now)?;
+                accounts::set_login(c, info.id, login)?;
+                Ok::<_, accounts::AccountError>(info.id)
+            })
+            .unwrap()
+    }
+
+    /// Signs `login` in through the sign-in form and reads the CSRF token off a page.
+    pub async fn sign_in(&self, login: &str) -> ConsoleUser {
+        let form = format!("login={login}&password=correct%20horse");
+        let r = self
+            .raw(Method::POST, "/console/login", &[], Some(form))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let set = r.headers[header::SET_COOKIE].to_str().unwrap();
+        let cookie = set.split(';').next().unwrap().to_owned();
+        let account = self
+            .state
+            .db
+            .with_writer(|c| {
+                c.query_row("SELECT id FROM account WHERE login = ?1", [login], |r| {
+                    r.get::<_, String>(0)
+                })
+            })
+            .unwrap();
+        let page = self
+            .raw(Method::GET, "/console/ledger", &[("cookie", &cookie)], None)
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        ConsoleUser {
+            csrf: csrf_of(&page.text()),
+            cookie,
+            account: pengwang_shared::id::AccountId::parse(&account).unwrap(),
+        }
+    }
+
+    /// A console page as `user`.
+    pub async fn page(&self, user: &ConsoleUser, uri: &str) -> Response {
+        self.raw(Method::GET, uri, &[("cookie", &user.cookie)], None)
+            .await
+    }
+
+    /// A console form post as `user`, with its CSRF token added.
+    pub async fn post_form(
+        &self,
+        user: &ConsoleUser,
+        uri: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut all = vec![("_csrf", user.csrf.as_str())];
+        all.extend_from_slice(fields);
+        let body = serde_urlencoded::to_string(&all).unwrap();
+        self.raw(Method::POST, uri, &[("cookie", &user.cookie)], Some(body))
+            .await
+    }
+
+    /// A request with exactly these headers (no protocol header, no token); a body is sent as a
+    /// urlencoded form.
+    pub async fn raw(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        form: Option<String>,
+    ) -> Response {
+        let mut req = Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let body = match form {
+            Some(f) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(f)
+            }
+            None => Body::empty(),
+        };
+        let response = self
+            .router()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        Response {
+            status,
+            headers,
+            bytes,
+        }
+    }
+}
+
+pub const CONSOLE_PASSWORD: &str = "correct horse";
+
+/// The CSRF token in a console page's forms.
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"_csrf\" value=\"")
+        .expect("page has a CSRF field")
+        + 20;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
 /// A response as a test reads it.
 pub struct Response {
     pub status: StatusCode,
@@ -129,5 +263,16 @@ pub struct Response {
 impl Response {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    /// Where a redirect points.
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .map_or("", |v| v.to_str().unwrap())
     }
 }

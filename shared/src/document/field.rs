@@ -91,6 +91,17 @@ impl fmt::Display for FieldValue {
     }
 }
 
+impl FieldSpec {
+    /// `value` as a person reads it: a choice by its Chinese label, 是/否, numbers and text as
+    /// they are.
+    pub fn display(&self, value: &FieldValue) -> String {
+        match (self.rule, value) {
+            (Rule::Choice(_, label), FieldValue::Text(s)) => label(s).unwrap_or(s).to_owned(),
+            _ => value.to_string(),
+        }
+    }
+}
+
 /// What a field accepts.
 #[derive(Clone, Copy, Debug)]
 pub enum Rule {
@@ -100,7 +111,8 @@ pub enum Rule {
     Bool,
     Date,
     Phone,
-    Choice(fn(&str) -> Result<(), ParseError>),
+    /// A choice: its check, and the Chinese label of a valid code.
+    Choice(fn(&str) -> Result<(), ParseError>, fn(&str) -> Option<&'static str>),
 }
 
 /// One field of a record kind.
@@ -141,8 +153,8 @@ impl FieldSpec {
             (Rule::Date, _) => Err(bad("a date YYYY-MM-DD")),
             (Rule::Phone, FieldValue::Text(s)) if is_phone(s) => Ok(()),
             (Rule::Phone, _) => Err(bad("a phone number of 7 to 15 digits")),
-            (Rule::Choice(parse), FieldValue::Text(s)) => parse(s),
-            (Rule::Choice(_), _) => Err(bad("one of the listed choices")),
+            (Rule::Choice(parse, _), FieldValue::Text(s)) => parse(s),
+            (Rule::Choice(..), _) => Err(bad("one of the listed choices")),
         }
     }
 }
@@ -156,7 +168,10 @@ fn is_phone(s: &str) -> bool {
 
 macro_rules! choice_rule {
     ($t:ty) => {
-        Rule::Choice(|s| <$t>::parse(s).map(|_| ()))
+        Rule::Choice(
+            |s| <$t>::parse(s).map(|_| ()),
+            |s| <$t>::parse(s).ok().map(<$t>::label),
+        )
     };
 }
 
