@@ -175,7 +175,7 @@ fn groups(rows: Vec<(Value, Value)>) -> Vec<Value> {
 
 /// Buildings (not merged) with the same street, estate and number (normalised): an estate lies
 /// in one street, and the same estate name recurs across a district.
-fn duplicate_buildings(conn: &Connection, scope: &Scope) -> Result<Vec<Value>, DbError> {
+pub fn duplicate_buildings(conn: &Connection, scope: &Scope) -> Result<Vec<Value>, DbError> {
     let (cond, params) = scope::filter(scope, "b", "estate_norm");
     let sql = format!(
         "SELECT * FROM (
@@ -204,7 +204,7 @@ fn duplicate_buildings(conn: &Connection, scope: &Scope) -> Result<Vec<Value>, D
 /// Households (not deleted) with the same 单元 and room (normalised) in one building or in
 /// buildings that are themselves duplicates (same street, estate and number). Personal fields are
 /// masked.
-fn duplicate_households(conn: &Connection, scope: &Scope) -> Result<Vec<Value>, DbError> {
+pub fn duplicate_households(conn: &Connection, scope: &Scope) -> Result<Vec<Value>, DbError> {
     let (cond, params) = scope::filter(scope, "b", "estate_norm");
     let sql = format!(
         "SELECT * FROM (
@@ -212,7 +212,8 @@ fn duplicate_households(conn: &Connection, scope: &Scope) -> Result<Vec<Value>, 
                    b.estate, b.number, h.floor, h.room, h.survey_result, h.fields_json,
                    COUNT(*) OVER (PARTITION BY b.street_code, b.estate_norm, b.number_norm, h.stair_unit, h.room_norm) AS n
             FROM p_household h JOIN p_building b ON b.id = h.building_id
-            WHERE h.deleted = 0 AND h.room_norm <> '' AND b.merged_into IS NULL AND {cond})
+            WHERE h.deleted = 0 AND h.room_norm <> '' AND b.merged_into IS NULL
+              AND h.id NOT IN (SELECT merged_id FROM household_merge) AND {cond})
          WHERE n >= 2 ORDER BY 1, 2, 3, 4, 5, 6"
     );
     let mut stmt = conn.prepare(&sql)?;

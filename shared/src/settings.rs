@@ -4,6 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::event::ItemState;
 use crate::time::Timestamp;
 
 /// Escape-opening minimums (应急疏散逃生口), metres.
@@ -88,6 +89,25 @@ impl CampaignSettings {
         })
     }
 
+    /// The deadline of the phase an item in `state` is in (DESIGN §4): self-remediation for
+    /// items still with the owner, enforcement for refusals, `None` once it is CLOSED or VOID.
+    pub fn phase_deadline(&self, state: ItemState) -> Option<NaiveDate> {
+        use ItemState as S;
+        match state {
+            S::Closed | S::Void => None,
+            S::Refused | S::Transferred | S::EnforcedRemoved => Some(self.enforcement_deadline),
+            S::Identified | S::Notified | S::SelfRectifying | S::PendingVerify => {
+                Some(self.self_remediation_deadline)
+            }
+        }
+    }
+
+    /// Overdue: not CLOSED (or VOID) after its phase deadline, local date `today`.
+    pub fn is_overdue(&self, state: ItemState, today: NaiveDate) -> bool {
+        self.phase_deadline(state)
+            .is_some_and(|d| today > d.min(self.completion_deadline))
+    }
+
     /// The period that contains `t`.
     pub fn period_containing(&self, t: Timestamp) -> Option<ReportPeriod> {
         let date = t.local_date();
@@ -155,6 +175,19 @@ mod tests {
         assert!(!june.contains(Timestamp::parse_local("2026-07-01 00:00").unwrap()));
         let t = Timestamp::parse_local("2026-06-30 23:30").unwrap();
         assert_eq!(s.period_containing(t).unwrap().month, 6);
+    }
+
+    #[test]
+    fn an_item_is_overdue_after_the_deadline_of_its_phase() {
+        let s = CampaignSettings::for_year(2026);
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        assert!(!s.is_overdue(ItemState::Notified, d(6, 30)));
+        assert!(s.is_overdue(ItemState::Notified, d(7, 1)));
+        assert!(s.is_overdue(ItemState::PendingVerify, d(7, 1)));
+        assert!(!s.is_overdue(ItemState::Transferred, d(9, 30)));
+        assert!(s.is_overdue(ItemState::Transferred, d(10, 1)));
+        assert!(!s.is_overdue(ItemState::Closed, d(12, 31)));
+        assert!(!s.is_overdue(ItemState::Void, d(12, 31)));
     }
 
     #[test]
