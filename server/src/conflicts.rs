@@ -40,7 +40,7 @@ async fn list_conflicts(
     Ok(Json(json!({ "conflicts": list })))
 }
 
-fn open_conflicts(conn: &Connection, scope: &Scope) -> Result<Vec<Value>, DbError> {
+pub(crate) fn open_conflicts(conn: &Connection, scope: &Scope) -> Result<Vec<Value>, DbError> {
     let (cond, params) = scope::filter(scope, "d", "estate_norm");
     let sql = format!(
         "SELECT c.doc_id, c.key, c.kind, c.record, c.detail_json, c.first_seen, b.estate, b.number, d.unit_code, d.street_code

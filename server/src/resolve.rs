@@ -13,16 +13,15 @@ use pengwang_shared::document::conflict::{self, DocConflict};
 use pengwang_shared::document::{self, DocumentError, FieldValue, RecordRef};
 use pengwang_shared::event::{Event, EventDetail, EventKind};
 use pengwang_shared::household::{mask_name, mask_phone};
-use pengwang_shared::id::EventId;
+use pengwang_shared::id::{DeviceId, EventId};
 use pengwang_shared::lifecycle::{self, fold};
-use pengwang_shared::protocol::{Resolution, ResolveRequest, ResolveResponse};
+use pengwang_shared::protocol::{AccountInfo, Resolution, ResolveRequest, ResolveResponse};
 use pengwang_shared::settings::CampaignSettings;
 use pengwang_shared::ParseError;
 use serde_json::{json, Value};
 
 use crate::audit::{self, Action, NewAudit};
 use crate::auth::AuthDevice;
-use crate::devices::Device;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::{campaign, documents, projection};
@@ -37,24 +36,37 @@ async fn resolve(
     body: Result<Json<ResolveRequest>, JsonRejection>,
 ) -> Result<Json<ResolveResponse>, AppError> {
     let Json(req) = body?;
-    if !device.account.role.is_street() {
+    let resolved = resolve_as(&state, device.account, Some(device.id), req).await?;
+    Ok(Json(resolved))
+}
+
+/// Resolves one conflict as `account` — from a phone (`device` is that phone, named in a
+/// resolving event) or from the console (`device` is `None`). The one implementation behind
+/// `POST /v1/conflicts/resolve` and the console's conflicts inbox.
+pub async fn resolve_as(
+    state: &AppState,
+    account: AccountInfo,
+    device: Option<DeviceId>,
+    req: ResolveRequest,
+) -> Result<ResolveResponse, AppError> {
+    if !account.role.is_street() {
         return Err(AppError::forbidden(
             "not_supervisor",
             "only a street checker or above may resolve conflicts",
         ));
     }
     let worker = state.clone();
-    let resolved = state
+    state
         .db
-        .write(move |conn| apply(conn, &worker, &device, &req))
-        .await?;
-    Ok(Json(resolved))
+        .write(move |conn| apply(conn, &worker, &account, device, &req))
+        .await
 }
 
 fn apply(
     conn: &mut rusqlite::Connection,
     state: &AppState,
-    device: &Device,
+    account: &AccountInfo,
+    device: Option<DeviceId>,
     req: &ResolveRequest,
 ) -> Result<ResolveResponse, AppError> {
     let now = state.now();
@@ -65,21 +77,22 @@ fn apply(
             AppError::not_found("unknown_document", format!("no building {}", req.doc))
         })?;
     let building = document::read(&stored).map_err(AppError::internal)?;
-    if !device.account.scope.covers(&building.location) {
+    if !account.scope.covers(&building.location) {
         return Err(AppError::forbidden(
             "out_of_scope",
             format!("building {} is outside this account's scope", req.doc),
         ));
     }
     let mut working = stored.fork();
-    working.set_actor(documents::account_actor(device.account.id));
+    working.set_actor(documents::account_actor(account.id));
     let before = working.get_heads();
     let message = format!(
         "resolve {} by {} ({})",
         req.record.path(),
-        device.account.id,
-        device.account.role.code()
+        account.id,
+        account.role.code()
     );
+    let author = Author { account, device };
     working
         .transact_with(
             |_| {
@@ -87,7 +100,7 @@ fn apply(
                     .with_message(message.clone())
                     .with_time(now.0)
             },
-            |tx| write(tx, &stored, device, req, &settings, now),
+            |tx| write(tx, &stored, &author, req, &settings, now),
         )
         .map_err(|f| resolution_error(f.error))?;
     let tx = conn.transaction()?;
@@ -97,7 +110,7 @@ fn apply(
         &working,
         &before,
         &building.location,
-        Some(device.id),
+        device,
         now.0,
     )
     .map_err(AppError::internal)?;
@@ -107,7 +120,7 @@ fn apply(
     let detail = decision.to_string();
     let row = NewAudit {
         at: now,
-        actor: Some(device.account.id),
+        actor: Some(account.id),
         action: Action::ConflictResolve,
         target: &target,
         detail: &detail,
@@ -116,6 +129,12 @@ fn apply(
     tx.commit()?;
     let heads = working.get_heads().iter().map(|h| h.to_string()).collect();
     Ok(ResolveResponse { heads, decision })
+}
+
+/// Who writes a resolution: the account, and the phone it came from (none from the console).
+struct Author<'a> {
+    account: &'a AccountInfo,
+    device: Option<DeviceId>,
 }
 
 /// What was decided, for the audit trail and the answer: the kind, what was chosen, what it
@@ -165,7 +184,7 @@ fn decision(stored: &Automerge, req: &ResolveRequest, settings: &CampaignSetting
 fn write<T: Transactable>(
     tx: &mut T,
     stored: &Automerge,
-    device: &Device,
+    author: &Author<'_>,
     req: &ResolveRequest,
     settings: &CampaignSettings,
     now: pengwang_shared::time::Timestamp,
@@ -222,9 +241,9 @@ fn write<T: Transactable>(
                 kind: EventKind::Resolve,
                 to: Some(*to),
                 at: now,
-                by: device.account.id,
-                role: device.account.role,
-                device: Some(device.id),
+                by: author.account.id,
+                role: author.account.role,
+                device: author.device,
                 note: req.note.clone(),
                 photos: vec![],
                 prev: f.fork.iter().map(|b| b.event).collect(),
