@@ -9,6 +9,8 @@
 //! - Every page module owns its routes; [`routes`] merges them.
 
 mod accounts;
+mod audit;
+mod charts;
 mod contacts;
 mod deadlines;
 mod documents;
@@ -46,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/logout", axum::routing::post(logout))
         .route("/console/static/console.css", get(stylesheet))
         .merge(accounts::routes())
+        .merge(audit::routes())
+        .merge(charts::routes())
         .merge(contacts::routes())
         .merge(documents::routes())
         .merge(crate::reveal::routes())
