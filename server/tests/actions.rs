@@ -304,3 +304,40 @@ async fn the_console_form_closes_an_item_only_with_the_csrf_token() {
     assert_eq!(done.headers()[header::LOCATION], "/console/queue");
     assert_eq!(state_of(&s.app, s.i1).as_deref(), Some("closed"));
 }
+
+#[tokio::test]
+async fn the_queue_shows_the_pending_item_with_its_photos_and_the_verify_and_return_forms() {
+    let s = scenario();
+    let checker = account(&s.app, "李街道", Role::StreetChecker, street_scope(STREET));
+    let now = s.app.clock.now();
+    let signed = s
+        .app
+        .state
+        .db
+        .with_writer(|c| {
+            accounts::set_login(c, checker.id, "li.jiedao").unwrap();
+            session::sign_in(c, "li.jiedao", "correct horse battery", now)
+        })
+        .unwrap();
+    let req = axum::http::Request::builder()
+        .uri("/console/queue")
+        .header(header::COOKIE, format!("pw_session={}", signed.token))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let r = tower::ServiceExt::oneshot(s.app.router(), req)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let html = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(html.contains("共 1 个点位已整改待核查"), "{html}");
+    assert!(html.contains("金汤小区1栋 1单元 101 · 可燃雨棚"), "{html}");
+    assert!(html.contains("整改前") && html.contains("整改后"));
+    // The photos never arrived: shown as missing, one before and one after.
+    assert_eq!(html.matches("照片未上传").count(), 2);
+    assert!(html.contains("核验通过，销号") && html.contains("退回整改"));
+    assert!(!html.contains("认定拒不整改"));
+    assert!(html.contains(&format!("/console/items/{}/action", s.i1)));
+}
