@@ -46,7 +46,7 @@ struct Inner {
 }
 
 /// What is waiting to be sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Pending {
     /// Documents with changes the server has not confirmed.
     pub docs: usize,

@@ -109,6 +109,7 @@ impl Device {
             (key::ACCOUNT, to_json(&enrolled.account)?),
             (key::SETTINGS, to_json(&enrolled.settings)?),
             (key::CURSOR, "0".to_owned()),
+            (key::REVOKED, String::new()),
         ];
         // Cached documents carry the old actor: drop them so they reload with the new one.
         let mut docs = self.docs();

@@ -28,6 +28,11 @@ pub(crate) mod key {
     pub const ACCOUNT: &str = "account";
     pub const SETTINGS: &str = "settings";
     pub const CURSOR: &str = "cursor";
+    /// Open conflicts in scope at the last sync, and when it finished.
+    pub const OPEN_CONFLICTS: &str = "open_conflicts";
+    pub const LAST_SYNC_AT: &str = "last_sync_at";
+    /// The server's message when it revoked this device ("" after a new enrollment).
+    pub const REVOKED: &str = "revoked";
 }
 
 /// A chunk count above which a document is compacted after a write.
@@ -85,6 +90,18 @@ impl Store {
                 (key, value),
             )?;
         }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deletes every row of the install (documents, sync states, outbox, photos, identity) in
+    /// one transaction.
+    pub fn wipe(&mut self) -> Result<(), CoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(
+            "DELETE FROM doc_chunk; DELETE FROM sync_state; DELETE FROM outbox;
+             DELETE FROM doc; DELETE FROM photo; DELETE FROM meta;",
+        )?;
         tx.commit()?;
         Ok(())
     }

@@ -77,6 +77,14 @@ impl Device {
         err
     )]
     pub async fn sync(&self) -> Result<SyncReport, CoreError> {
+        let outcome = self.sync_rounds().await;
+        if let Some(values) = self.outcome_meta(&outcome) {
+            self.blocking(move |d| d.store().set_meta(&values)).await?;
+        }
+        outcome
+    }
+
+    async fn sync_rounds(&self) -> Result<SyncReport, CoreError> {
         let _one_at_a_time = self.sync_lock().lock().await;
         let token = self.enrolled()?.token;
         let url = self.server_url().ok_or(CoreError::NotEnrolled)?;
