@@ -66,6 +66,42 @@ impl Device {
         self.store().photo_bytes(hash)
     }
 
+    /// A photo's JPEG (or its thumbnail) for display: from this device, or else from the server
+    /// (photos another phone took, e.g. the before photo a street checker verifies against).
+    /// `None` when neither has it; offline is [`CoreError::Offline`].
+    pub async fn photo_for_display(
+        &self,
+        hash: &PhotoHash,
+        thumbnail: bool,
+    ) -> Result<Option<Vec<u8>>, CoreError> {
+        let h = hash.clone();
+        if let Some((jpeg, thumb)) = self.blocking(move |d| d.photo(&h)).await? {
+            return Ok(Some(if thumbnail { thumb } else { jpeg }));
+        }
+        let token = self.enrolled()?.token;
+        let url = self.server_url().ok_or(CoreError::NotEnrolled)?;
+        let path = match thumbnail {
+            true => format!("/v1/photos/{hash}/thumbnail"),
+            false => format!("/v1/photos/{hash}"),
+        };
+        let method = reqwest::Method::GET;
+        match crate::transport::send(
+            self.http(),
+            method,
+            &url,
+            &path,
+            Some(&token),
+            "image/jpeg",
+            Vec::new(),
+        )
+        .await
+        {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(CoreError::Server { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The records of those `hashes` that are stored on this device.
     pub(crate) fn local_photos(&self, hashes: &[PhotoHash]) -> Result<Vec<PhotoMeta>, CoreError> {
         let store = self.store();
