@@ -19,6 +19,8 @@ pub mod item_actions;
 pub mod layout;
 mod ledger;
 mod queue;
+mod reports;
+mod exports;
 pub mod session;
 mod settings;
 
@@ -59,6 +61,8 @@ pub fn routes() -> Router<AppState> {
         .merge(duplicates::routes())
         .merge(deadlines::routes())
         .merge(settings::routes())
+        .merge(reports::routes())
+        .merge(exports::routes())
 }
 
 /// The signed-in console user.

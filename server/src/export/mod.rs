@@ -9,7 +9,34 @@ use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::XlsxError;
 
+use crate::auth::AuthDevice;
 use crate::error::AppError;
+use crate::state::AppState;
+
+/// `GET /v1/ledger/export.xlsx[?unit=…&street=…]` for bearer devices (console downloads are
+/// under `/console`).
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/v1/ledger/export.xlsx", axum::routing::get(ledger_export))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct LedgerExportQuery {
+    unit: Option<String>,
+    street: Option<String>,
+}
+
+async fn ledger_export(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    AuthDevice(device): AuthDevice,
+    query: Result<
+        axum::extract::Query<LedgerExportQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Result<Response, AppError> {
+    let axum::extract::Query(q) = query?;
+    let (unit, street) = (q.unit.as_deref(), q.street.as_deref());
+    ledger::download(&state, &device.account, unit, street).await
+}
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
