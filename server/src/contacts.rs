@@ -360,7 +360,11 @@ pub fn xlsx(unit_name: &str, contacts: &[Contact]) -> Result<Vec<u8>, XlsxError>
             c.note.clone(),
         ];
         for (col, value) in cells.iter().enumerate() {
-            sheet.write_string_with_format(row, col as u16, value, &cell)?;
+            if value.is_empty() {
+                sheet.write_blank(row, col as u16, &cell)?;
+            } else {
+                sheet.write_string_with_format(row, col as u16, value, &cell)?;
+            }
         }
     }
     book.save_to_buffer()

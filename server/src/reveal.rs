@@ -20,7 +20,7 @@ use pengwang_shared::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::audit::{self, Action, NewAudit};
-use crate::console::{layout, Console, CsrfForm, PageError};
+use crate::console::{layout, Console, CsrfForm, NoFields, PageError};
 use crate::db::DbError;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -156,7 +156,7 @@ pub fn reveal_owner_phone(
 async fn reveal_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(console, ()): CsrfForm<()>,
+    CsrfForm(console, NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Markup, PageError> {
     let now = state.now();
     let account = console.account.clone();

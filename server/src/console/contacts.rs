@@ -4,9 +4,7 @@
 //! The work plan and monthly summary pages are in [`super::documents`].
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::HeaderValue;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
@@ -14,11 +12,12 @@ use pengwang_shared::region::{RegionCatalog, UnitCode};
 use pengwang_shared::role::Role;
 use serde::Deserialize;
 
-use super::{layout, Console, CsrfForm, PageError};
+use super::{layout, Console, CsrfForm, NoFields, PageError};
 use crate::audit::{self, Action, NewAudit};
 use crate::campaign;
 use crate::contacts::{self, Contact, ContactForm, CATEGORIES, HEADER};
 use crate::error::AppError;
+use crate::export::{self, download, XLSX};
 use crate::state::AppState;
 use crate::unit_documents::{self, Standing, UnitStanding};
 
@@ -301,7 +300,7 @@ async fn edit(
 async fn remove(
     State(state): State<AppState>,
     Path((code, id)): Path<(String, i64)>,
-    CsrfForm(console, ()): CsrfForm<()>,
+    CsrfForm(console, NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Redirect, PageError> {
     let unit = editable_unit(&state.catalog, &console, &code)?;
     let (now, actor, u2) = (state.now(), console.account.id, unit.clone());
@@ -317,7 +316,7 @@ async fn remove(
 async fn reveal(
     State(state): State<AppState>,
     Path((code, id)): Path<(String, i64)>,
-    CsrfForm(console, ()): CsrfForm<()>,
+    CsrfForm(console, NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Markup, PageError> {
     let unit = readable_unit(&state.catalog, &console, &code)?;
     if !matches!(console.account.role, Role::City | Role::UnitLead) {
@@ -366,31 +365,6 @@ async fn export(
             Ok::<_, AppError>(list)
         })
         .await?;
-    let bytes = contacts::xlsx(&name, &list).map_err(AppError::internal)?;
+    let bytes = contacts::xlsx(&name, &list).map_err(export::failed)?;
     Ok(download(bytes, XLSX, &format!("附件1-{name}.xlsx")))
-}
-
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// A file download: content type and an RFC 6266 UTF-8 file name.
-pub fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
-    let encoded: String = file_name
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    let disposition = format!("attachment; filename=\"download\"; filename*=UTF-8''{encoded}");
-    let mut resp = bytes.into_response();
-    let headers = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(content_type) {
-        headers.insert(CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        headers.insert(CONTENT_DISPOSITION, v);
-    }
-    resp
 }

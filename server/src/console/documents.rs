@@ -11,11 +11,12 @@ use maud::{html, Markup};
 use pengwang_shared::region::UnitCode;
 use serde::Deserialize;
 
-use super::contacts::{download, editable_unit, readable_unit};
+use super::contacts::{editable_unit, readable_unit};
 use super::{layout, Console, CsrfForm, PageError};
 use crate::audit::{self, Action, NewAudit};
 use crate::campaign;
 use crate::error::AppError;
+use crate::export::download;
 use crate::state::AppState;
 use crate::unit_documents::{
     self as docs, NewUnitFile, Summary, SummaryForm, UnitFile, MAX_DOCUMENT_BYTES, SUMMARY_SECTIONS,
