@@ -11,6 +11,7 @@
 mod accounts;
 mod audit;
 mod charts;
+mod conflicts;
 mod contacts;
 mod deadlines;
 mod documents;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(audit::routes())
         .merge(charts::routes())
+        .merge(conflicts::routes())
         .merge(contacts::routes())
         .merge(documents::routes())
         .merge(crate::reveal::routes())
