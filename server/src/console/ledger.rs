@@ -763,14 +763,14 @@ async fn item(
                 @for spec in ITEM_FIELDS {
                     @if let Some(v) = fields.get(spec.key).and_then(field_value) {
                         @if spec.key != "household" && spec.key != "deleted" {
-                            tr { th { (spec.label) } td { (spec.display(&v)) } }
+                            tr { th { (spec.label) } td { (shown(spec, &v, &names)) } }
                         }
                     }
                 }
                 @for spec in HOUSEHOLD_FIELDS {
                     @if let Some(v) = hh_fields.get(spec.key).and_then(field_value) {
                         tr { th { "住户 · " (spec.label) } td {
-                            (spec.display(&v))
+                            (shown(spec, &v, &names))
                             @if spec.key == "owner_phone" {
                                 " " a.btn href=(format!("/console/reveal/{}", text(&household["id"]))) { "查看完整号码" }
                             }
@@ -797,6 +797,21 @@ async fn item(
         }
     };
     Ok(page(&console, &title, body))
+}
+
+/// A field as a person reads it; the creator is named rather than shown as an account id.
+fn shown(
+    spec: &pengwang_shared::document::field::FieldSpec,
+    v: &FieldValue,
+    names: &BTreeMap<String, String>,
+) -> String {
+    match (spec.key, v) {
+        ("created_by", FieldValue::Text(id)) => names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| "（未知账号）".into()),
+        _ => spec.display(v),
+    }
 }
 
 /// A projected field's JSON value as the field type it was written with.

@@ -45,7 +45,63 @@ pub struct Summary {
     /// Photos the server stored (uploaded by the phones).
     pub photos: i64,
     pub tokens: Vec<(String, String)>,
+    /// Console sign-ins: (login, who). Every one has the password [`DEMO_PASSWORD`].
+    pub logins: Vec<(String, String)>,
     pub addr: String,
+}
+
+/// The console password of every demo account (a demo on a laptop, never a real deployment).
+pub const DEMO_PASSWORD: &str = "pengwang-demo";
+
+/// The console login of a demo account, for the roles that work in the console.
+fn demo_login(role: Role, scope: &Scope) -> Option<String> {
+    let code = match scope {
+        Scope::City => String::new(),
+        Scope::Unit { unit } => unit.to_string(),
+        Scope::Street { street } => street.to_string(),
+        Scope::Community { community } | Scope::Estates { community, .. } => community.to_string(),
+    };
+    match role {
+        Role::City => Some("city".into()),
+        Role::UnitLead => Some(format!("lead{code}")),
+        Role::StreetChecker => Some(format!("checker{code}")),
+        Role::Enforcement => Some(format!("enforce{code}")),
+        Role::FireRescue => Some(format!("fire{code}")),
+        _ => None,
+    }
+}
+
+/// Creates an account; console roles get a login and [`DEMO_PASSWORD`], listed in `sum`.
+fn demo_account(
+    state: &AppState,
+    name: &str,
+    role: Role,
+    scope: Scope,
+    sum: &mut Summary,
+) -> anyhow::Result<AccountInfo> {
+    let now = state.now();
+    let login = demo_login(role, &scope);
+    let account = state.db.with_writer(|c| {
+        let info = accounts::create_account(
+            c,
+            NewAccount {
+                name: name.into(),
+                role,
+                scope,
+                password: login.as_ref().map(|_| DEMO_PASSWORD.to_owned()),
+            },
+            now,
+        )?;
+        if let Some(login) = &login {
+            accounts::set_login(c, info.id, login)?;
+        }
+        Ok::<_, accounts::AccountError>(info)
+    })?;
+    if let Some(login) = login {
+        sum.logins
+            .push((login, format!("{}（{}）", name, role.label())));
+    }
+    Ok(account)
 }
 
 struct Phone {
@@ -61,20 +117,10 @@ async fn phone(
     name: &str,
     role: Role,
     scope: Scope,
+    sum: &mut Summary,
 ) -> anyhow::Result<(Phone, String)> {
     let now = state.now();
-    let account = state.db.with_writer(|c| {
-        accounts::create_account(
-            c,
-            NewAccount {
-                name: name.into(),
-                role,
-                scope,
-                password: None,
-            },
-            now,
-        )
-    })?;
+    let account = demo_account(state, name, role, scope, sum)?;
     let code = state
         .db
         .with_writer(|c| devices::issue_code(c, account.id, 7, now))?;
@@ -106,7 +152,16 @@ pub async fn run(state: &AppState, addr: SocketAddr, plan: &Plan) -> anyhow::Res
         addr: url.clone(),
         ..Summary::default()
     };
-    let (_city, token) = phone(state, &url, dir.path(), "市专班", Role::City, Scope::City).await?;
+    let (_city, token) = phone(
+        state,
+        &url,
+        dir.path(),
+        "市专班",
+        Role::City,
+        Scope::City,
+        &mut sum,
+    )
+    .await?;
     sum.tokens.push(("city 市专班".into(), token));
     for (unit, n_streets) in UNITS {
         let unit = UnitCode::parse(unit)?;
@@ -123,6 +178,7 @@ pub async fn run(state: &AppState, addr: SocketAddr, plan: &Plan) -> anyhow::Res
             &format!("{unit}牵头部门"),
             Role::UnitLead,
             Scope::Unit { unit: unit.clone() },
+            &mut sum,
         )
         .await?;
         sum.tokens.push((format!("unit lead {unit}"), token));
@@ -133,8 +189,16 @@ pub async fn run(state: &AppState, addr: SocketAddr, plan: &Plan) -> anyhow::Res
             &format!("{unit}执法队"),
             Role::Enforcement,
             Scope::Unit { unit: unit.clone() },
+            &mut sum,
         )
         .await?;
+        demo_account(
+            state,
+            &format!("{}消防救援", layout_name(state, &unit)),
+            Role::FireRescue,
+            Scope::Unit { unit: unit.clone() },
+            &mut sum,
+        )?;
         for street in &streets {
             simulate_street(
                 state,
@@ -185,6 +249,7 @@ async fn simulate_street(
         &format!("{}网格员甲", street.name),
         Role::CommunityInspector,
         scope.clone(),
+        sum,
     )
     .await?;
     let (b, _) = phone(
@@ -194,6 +259,7 @@ async fn simulate_street(
         &format!("{}网格员乙", street.name),
         Role::CommunityInspector,
         scope.clone(),
+        sum,
     )
     .await?;
     let (checker, token) = phone(
@@ -203,6 +269,7 @@ async fn simulate_street(
         &format!("{}核查员", street.name),
         Role::StreetChecker,
         scope,
+        sum,
     )
     .await?;
     sum.tokens
@@ -344,12 +411,27 @@ async fn conflicts_and_duplicates(
     Ok(())
 }
 
+fn layout_name(state: &AppState, unit: &UnitCode) -> String {
+    state
+        .catalog
+        .unit(unit)
+        .map_or_else(|| unit.to_string(), |u| u.name.clone())
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "demo data: {} units, {} streets, {} phones, {} buildings, {} households, {} hazard items, {} changes synced, {} photos uploaded", self.units, self.streets, self.devices, self.buildings, self.households, self.items, self.changes, self.photos)?;
         writeln!(
             f,
-            "\nLook at it (tokens are bearer tokens of console devices):"
+            "\n控制台 / console: {}/console   password for every account below: {DEMO_PASSWORD}",
+            self.addr
+        )?;
+        for (login, who) in &self.logins {
+            writeln!(f, "  {login:<18} {who}")?;
+        }
+        writeln!(
+            f,
+            "\nThe API (tokens are bearer tokens of console devices):"
         )?;
         let city = self.tokens.first().map(|t| t.1.as_str()).unwrap_or("");
         let h = "-H 'pengwang-protocol: 1'";
