@@ -484,7 +484,8 @@ fn audited(
         target: &target,
         detail,
     };
-    audit::record(conn, &row)?;
+    // Marked with the unit, so its lead sees the step in the audit view.
+    audit::record_in_unit(conn, &row, unit.as_str())?;
     Ok(())
 }
 
