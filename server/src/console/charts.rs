@@ -172,12 +172,15 @@ fn progress_svg(
             .join(" ")
     };
     let last = series.last().map(|a| cells(a, c)).unwrap_or_default();
+    let rate = match last.rate_centi() {
+        Some(_) => format!("{}%", last.rate_text()),
+        None => last.rate_text(),
+    };
     let desc = format!(
-        "{}：截至最近统计期，总户数 {} 户，累计完成 {} 户，整改率 {}%。",
+        "{}：截至最近统计期，总户数 {} 户，累计完成 {} 户，整改率 {rate}。",
         c.label(),
         last.households,
         last.completed_total,
-        last.rate_text()
     );
     html! {
         svg.chart viewBox=(format!("0 0 {W} {H}")) role="img" aria-labelledby=(format!("{id}-t {id}-d")) xmlns="http://www.w3.org/2000/svg" {
