@@ -265,6 +265,15 @@ impl Scenario {
         document::read(&doc).unwrap()
     }
 
+    fn stored_doc(&self) -> Automerge {
+        self.app
+            .state
+            .db
+            .with_writer(|c| documents::load(c, self.doc))
+            .unwrap()
+            .unwrap()
+    }
+
     fn stored_phone(&self) -> FieldValue {
         self.stored().households[&self.h1].fields["owner_phone"].clone()
     }
@@ -321,6 +330,22 @@ async fn two_phones_writing_one_phone_number_and_forking_an_item_show_side_by_si
     // The after photo of the submit branch (not uploaded yet); the shared create photo is not
     // part of either branch.
     assert_eq!(html.matches("照片未上传").count(), 1);
+    // Once the phone has uploaded it, the branch shows its thumbnail.
+    let after = photo("i1-after").to_string();
+    s.app
+        .state
+        .db
+        .with_writer(|c| {
+            c.execute(
+                "INSERT INTO photo (hash, bytes, width, height, thumb_bytes, device_id, received_at)
+                 VALUES (?1, 1000, 2048, 1536, 100, ?2, 0)",
+                [&after, &s.a.device.to_string()],
+            )
+        })
+        .unwrap();
+    let html = s.app.page(&wang, "/console/conflicts").await.text();
+    assert_eq!(html.matches("照片未上传").count(), 0);
+    assert!(html.contains(&format!("src=\"/console/photos/{after}/thumbnail\"")));
 }
 
 #[tokio::test]
@@ -627,4 +652,68 @@ async fn fire_rescue_reads_the_inbox_without_buttons_and_field_roles_are_turned_
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(s.conflicts().len(), 2);
+}
+
+#[tokio::test]
+async fn an_item_deleted_on_one_phone_and_edited_on_the_other_is_restored_with_the_edit() {
+    let s = scenario().await;
+    let base = s.stored_doc();
+    let i2 = ItemId(uuid("i2"));
+    let mut on_a = s.a.copy(&base);
+    let mut create = s.a.event(EventKind::Create, "2026-06-19 11:00", vec![]);
+    create.photos = vec![photo("i2-before")];
+    commit(&mut on_a, "2026-06-19 11:00", |tx| {
+        document::add_item(tx, i2, Category::Net, Some(s.h1), &[], &create).unwrap()
+    });
+    s.a.push(&s.app, s.doc, &base, &on_a).await;
+    let base = s.stored_doc();
+    let mut on_a = s.a.copy(&base);
+    commit(&mut on_a, "2026-06-19 12:00", |tx| {
+        document::delete(tx, RecordRef::Item(i2)).unwrap()
+    });
+    s.a.push(&s.app, s.doc, &base, &on_a).await;
+    let mut on_b = s.b.copy(&base);
+    commit(&mut on_b, "2026-06-19 12:30", |tx| {
+        document::set_field(tx, RecordRef::Item(i2), "area_m2", FieldValue::Real(2.5)).unwrap()
+    });
+    s.b.push(&s.app, s.doc, &base, &on_b).await;
+    let key = format!("items/{i2}/deleted");
+    assert!(s.conflicts().contains(&("deleted".to_owned(), key.clone())));
+
+    let wang = s.checker().await;
+    let html = s.app.page(&wang, "/console/conflicts").await.text();
+    assert!(html.contains("共 3 个待处理的冲突"));
+    assert!(html.contains("删除与修改同时发生"));
+    assert!(html.contains("突出外墙防护网 · 1单元 101"));
+    assert!(html.contains("<td>面积(㎡)</td><td>2.5</td><td>李网格（社区网格员，手机）</td><td>2026-06-19 12:30</td>"), "{html}");
+    assert!(
+        html.contains("<p>张网格（社区网格员，手机）</p><p class=\"muted\">2026-06-19 12:00</p>")
+    );
+    assert!(html.contains("保持删除") && html.contains("恢复记录（保留修改）"));
+
+    let r = s
+        .app
+        .post_form(&wang, &s.resolve_uri(), &[("conflict", &key)])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("请选择保持删除或恢复记录"));
+    let r = s
+        .app
+        .post_form(
+            &wang,
+            &s.resolve_uri(),
+            &[("conflict", &key), ("keep_deleted", "0")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(!s.conflicts().iter().any(|(kind, _)| kind == "deleted"));
+    let item = &s.stored().items[&i2];
+    assert!(!item.deleted);
+    assert_eq!(item.fields["area_m2"], FieldValue::Real(2.5));
+    let page = s
+        .app
+        .page(&wang, &format!("/console/ledger/items/{i2}"))
+        .await
+        .text();
+    assert!(page.contains("<th>面积(㎡)</th><td>2.5</td>"), "{page}");
 }
