@@ -48,7 +48,11 @@ async fn main() -> anyhow::Result<()> {
         "pengwang-server listening on http://{addr} (database {})",
         args.database.display()
     );
-    println!("simulating inspectors' phones (real devices, real HTTP sync)…");
+    println!(
+        "console: http://{addr}/console — sign in as `city`, password `{}` (the other accounts are listed at the end)",
+        simulation::DEMO_PASSWORD
+    );
+    println!("simulating inspectors' phones (real devices, real HTTP sync; about five minutes)…");
     let summary = simulation::run(
         &state,
         addr,
