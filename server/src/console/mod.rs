@@ -16,12 +16,12 @@ mod contacts;
 mod deadlines;
 mod documents;
 mod duplicates;
+mod exports;
 pub mod item_actions;
 pub mod layout;
 mod ledger;
 mod queue;
 mod reports;
-mod exports;
 pub mod session;
 mod settings;
 
