@@ -321,7 +321,7 @@ async fn create(
     }
     let login = form.login.trim().to_owned();
     let password = Some(form.password.clone()).filter(|p| !p.is_empty());
-    if password.is_some() != !login.is_empty() {
+    if password.is_some() == login.is_empty() {
         return Err(bad("控制台登录", "用户名和密码要么都填，要么都不填"));
     }
     let new = NewAccount {
