@@ -10,7 +10,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Redirect;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 use pengwang_shared::protocol::AccountInfo;
@@ -26,10 +26,12 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/console/households/{id}/phone",
-        post(reveal_page).get(back_to_ledger),
-    )
+    Router::new()
+        .route(
+            "/console/households/{id}/phone",
+            post(reveal_page).get(back_to_ledger),
+        )
+        .route("/console/reveal/{id}", get(confirm_page))
 }
 
 /// Whether `role` may ever reveal a full owner phone (scope is checked per household).
@@ -99,15 +101,12 @@ fn household_row(conn: &Connection, id: &str) -> Result<Option<HouseholdRow>, Ap
     }))
 }
 
-/// Reveals the owner phone of household `id` to `account`, writing one audit row in the same
-/// transaction. Refused (403, nothing written) for a role that may not reveal or a household
-/// outside the account's scope; 404 for an unknown household.
-pub fn reveal_owner_phone(
-    conn: &mut Connection,
+/// Household `id` if `account` may reveal its phone: a street role, the household in scope.
+fn allowed_household(
+    conn: &Connection,
     account: &AccountInfo,
     id: &str,
-    now: Timestamp,
-) -> Result<Revealed, AppError> {
+) -> Result<HouseholdRow, AppError> {
     if !may_reveal(account.role) {
         return Err(AppError::forbidden(
             "reveal_not_allowed",
@@ -117,8 +116,7 @@ pub fn reveal_owner_phone(
             ),
         ));
     }
-    let tx = conn.transaction()?;
-    let Some(h) = household_row(&tx, id)? else {
+    let Some(h) = household_row(conn, id)? else {
         return Err(AppError::not_found(
             "household_not_found",
             format!("没有这一户：{id}"),
@@ -130,6 +128,20 @@ pub fn reveal_owner_phone(
             format!("这一户不在您的管辖范围（{}）内", account.scope.describe()),
         ));
     }
+    Ok(h)
+}
+
+/// Reveals the owner phone of household `id` to `account`, writing one audit row in the same
+/// transaction. Refused (403, nothing written) for a role that may not reveal or a household
+/// outside the account's scope; 404 for an unknown household.
+pub fn reveal_owner_phone(
+    conn: &mut Connection,
+    account: &AccountInfo,
+    id: &str,
+    now: Timestamp,
+) -> Result<Revealed, AppError> {
+    let tx = conn.transaction()?;
+    let h = allowed_household(&tx, account, id)?;
     if h.phone.is_some() {
         let target = format!("household/{id}");
         let detail = format!("building/{}", h.building);
@@ -174,6 +186,27 @@ async fn reveal_page(
             None => p.muted { "该户没有登记业主手机号码。" }
         }
         p { a.btn href=(format!("/console/ledger/buildings/{}", r.building)) { "返回楼栋台账" } }
+    };
+    Ok(layout::page(&console, "查看完整手机号码", body))
+}
+
+/// `GET /console/reveal/{id}` (the ledger's link): asks before revealing; reveals nothing and
+/// writes nothing itself.
+async fn confirm_page(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let (account, id2) = (console.account.clone(), id.clone());
+    let h = state
+        .db
+        .read(move |c| allowed_household(c, &account, &id2))
+        .await?;
+    let body = html! {
+        p { "户：" (h.place) }
+        p { "完整手机号码属于个人信息。查看操作会记入审计日志（查看人、时间、户），请仅在工作需要时查看。" }
+        (button(&console, &id))
+        " " a.btn href=(format!("/console/ledger/buildings/{}", h.building)) { "返回" }
     };
     Ok(layout::page(&console, "查看完整手机号码", body))
 }

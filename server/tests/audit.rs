@@ -86,6 +86,17 @@ async fn revealing_a_phone_writes_exactly_one_audit_row_naming_the_checker_and_t
         "the ledger masks the phone"
     );
 
+    // The ledger's link asks first and reveals nothing.
+    let r = app
+        .page(&checker, &format!("/console/reveal/{}", id("h1")))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r
+        .text()
+        .contains(&format!("action=\"{}\"", reveal_uri("h1"))));
+    assert!(!r.text().contains(PHONE));
+    assert_eq!(audit(&app, "phone.reveal"), vec![]);
+
     let r = app.post_form(&checker, &reveal_uri("h1"), &[]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let text = r.text();
@@ -135,6 +146,10 @@ async fn an_out_of_scope_or_unauthorised_reveal_is_refused_and_writes_no_audit_r
 
     let fire = signed_in(&app, "firerescue", Role::FireRescue, Scope::City).await;
     let r = app.post_form(&fire, &reveal_uri("h1"), &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .page(&fire, &format!("/console/reveal/{}", id("h1")))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(
         r.text().contains("消防救援(只读)不能查看完整手机号码"),

@@ -62,6 +62,8 @@ pub struct Listed {
     pub actor_name: Option<String>,
     pub action: String,
     pub target: String,
+    /// The account's name when the target is an account.
+    pub target_name: Option<String>,
     pub detail: String,
 }
 
@@ -183,8 +185,9 @@ pub fn list(
     )?;
     let offset = (q.page.unwrap_or(1).max(1) - 1) as i64 * PAGE_ROWS as i64;
     let sql = format!(
-        "SELECT a.at, a.account_id, acc.name, a.action, a.target, a.detail FROM audit a
-         LEFT JOIN account acc ON acc.id = a.account_id WHERE {cond}
+        "SELECT a.at, a.account_id, acc.name, a.action, a.target, a.detail, tgt.name FROM audit a
+         LEFT JOIN account acc ON acc.id = a.account_id LEFT JOIN account tgt ON tgt.id = a.target
+         WHERE {cond}
          ORDER BY a.id DESC LIMIT {PAGE_ROWS} OFFSET {offset}"
     );
     let mut stmt = conn.prepare(&sql)?;
@@ -196,6 +199,7 @@ pub fn list(
             action: r.get(3)?,
             target: r.get(4)?,
             detail: r.get(5)?,
+            target_name: r.get(6)?,
         })
     })?;
     Ok((rows.collect::<Result<_, _>>()?, total))
@@ -290,10 +294,13 @@ fn body(q: &AuditQuery, rows: &[Listed], total: u64, actions: &[String]) -> Mark
                         td { @match (&r.actor_name, &r.actor_id) {
                             (Some(n), _) => (n),
                             (None, Some(id)) => (id),
-                            (None, None) => span.muted { "服务器管理员" },
+                            (None, None) => span.muted { "服务器命令行" },
                         } }
                         td { (action_label(&r.action)) }
-                        td { code { (r.target) } }
+                        td {
+                            @if let Some(n) = &r.target_name { "账号 " (n) " " }
+                            code { (r.target) }
+                        }
                         td { (r.detail) }
                     }
                 }
