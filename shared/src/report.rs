@@ -249,7 +249,14 @@ struct UnitAcc {
 impl UnitAcc {
     fn count_household(&mut self, items: &[ReportItem], period: &ReportPeriod) {
         let (base, collected) = (self.base.as_mut(), self.collected.as_mut());
-        count_household_with(items, period, &mut self.row, &mut self.buildings, base, collected);
+        count_household_with(
+            items,
+            period,
+            &mut self.row,
+            &mut self.buildings,
+            base,
+            collected,
+        );
     }
 
     /// The row, with base households never seen (their items gone from the table) as removed.
