@@ -1,7 +1,8 @@
 //! `POST /v1/conflicts/resolve`: a supervisor (street checker or above, in scope) ends a field
 //! conflict, a tombstone conflict or a lifecycle fork. The decision is a change in the document,
 //! written with the supervisor's own actor, stored like any synced change, and sent to every
-//! device in scope by their next sync.
+//! device in scope by their next sync. The console's conflicts inbox (`console::conflicts`)
+//! resolves through the same [`resolve_as`].
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{Automerge, ReadDoc};
