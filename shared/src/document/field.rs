@@ -105,14 +105,25 @@ impl FieldSpec {
 /// What a field accepts.
 #[derive(Clone, Copy, Debug)]
 pub enum Rule {
-    Text { max_chars: usize },
-    Int { min: i64, max: i64 },
-    Real { min: f64, max: f64 },
+    Text {
+        max_chars: usize,
+    },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Real {
+        min: f64,
+        max: f64,
+    },
     Bool,
     Date,
     Phone,
     /// A choice: its check, and the Chinese label of a valid code.
-    Choice(fn(&str) -> Result<(), ParseError>, fn(&str) -> Option<&'static str>),
+    Choice(
+        fn(&str) -> Result<(), ParseError>,
+        fn(&str) -> Option<&'static str>,
+    ),
 }
 
 /// One field of a record kind.
