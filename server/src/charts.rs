@@ -11,14 +11,13 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use pengwang_shared::event::ItemState;
-use pengwang_shared::id::{BuildingId, HouseholdId};
 use pengwang_shared::item::Category;
 use pengwang_shared::region::UnitCode;
-use pengwang_shared::report::{attachment2_series, Attachment2, ReportItem};
+use pengwang_shared::report::{attachment2_series, Attachment2};
 use pengwang_shared::settings::{CampaignSettings, ReportPeriod};
 use pengwang_shared::time::Timestamp;
 use rusqlite::types::Value as Sql;
-use rusqlite::{params_from_iter, Connection, Row};
+use rusqlite::{params_from_iter, Connection};
 
 use crate::db::DbError;
 use crate::error::AppError;
@@ -83,51 +82,16 @@ fn unit_params(units: &[UnitCode]) -> (String, impl Iterator<Item = Sql> + '_) {
     (marks, params)
 }
 
-/// Streams `p_item` (ordered as the report needs) into [`attachment2_series`].
+/// Streams `p_item` (as 附件2 reads it) into [`attachment2_series`].
 fn series(
     conn: &Connection,
     units: &[UnitCode],
     periods: &[ReportPeriod],
 ) -> Result<Vec<Attachment2>, AppError> {
-    let (marks, params) = unit_params(units);
-    let sql = format!(
-        "SELECT unit_code, building_id, high_rise, household_id, category, state, completed_at, found_at, state_since FROM p_item
-         WHERE household_id IS NOT NULL AND found_at IS NOT NULL AND state IS NOT NULL AND unit_code IN ({marks})
-         ORDER BY unit_code, household_id"
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(params))?;
-    let mut failed: Option<DbError> = None;
-    let items = std::iter::from_fn(|| match rows.next() {
-        Ok(Some(r)) => report_item(r).map_err(|e| failed = Some(e)).ok(),
-        Ok(None) => None,
-        Err(e) => {
-            failed = Some(e.into());
-            None
-        }
-    });
-    let series =
-        attachment2_series(units, periods, items).map_err(|e| DbError::corrupt("p_item order", e));
-    if let Some(e) = failed {
-        return Err(e.into());
-    }
-    Ok(series?)
-}
-
-fn report_item(r: &Row<'_>) -> Result<ReportItem, DbError> {
-    let text = |i: usize| r.get::<_, String>(i);
-    let bad = |what: &'static str| move |e| DbError::corrupt(what, e);
-    Ok(ReportItem {
-        unit: UnitCode::parse(&text(0)?).map_err(bad("p_item unit"))?,
-        building: BuildingId::parse(&text(1)?).map_err(bad("p_item building"))?,
-        high_rise: r.get(2)?,
-        household: Some(HouseholdId::parse(&text(3)?).map_err(bad("p_item household"))?),
-        category: Category::parse(&text(4)?).map_err(bad("p_item category"))?,
-        state: ItemState::parse(&text(5)?).map_err(bad("p_item state"))?,
-        completed_at: r.get::<_, Option<i64>>(6)?.map(Timestamp),
-        found_at: Timestamp(r.get(7)?),
-        state_since: r.get::<_, Option<i64>>(8)?.map(Timestamp),
-    })
+    let series = crate::report::stream_items(conn, units, |items| {
+        attachment2_series(units, periods, items)
+    })?;
+    Ok(series.map_err(|e| DbError::corrupt("p_item order", e))?)
 }
 
 /// Live items of `units` by category and state. Items whose fold has no state are left out.

@@ -360,9 +360,23 @@ pub fn compute_counted(
     period: ReportPeriod,
     counting: Counting,
 ) -> Result<Counted, AppError> {
+    let report = stream_items(conn, units, |items| {
+        attachment2_counted(units, period, counting, items)
+    })?;
+    Ok(report.map_err(|e| DbError::corrupt("p_item order", e))?)
+}
+
+/// Streams the report rows of `units` from `p_item` — ordered by unit and household as the
+/// shared report functions require, an item of a merged-away building counted under its
+/// survivor — into `consume`. No Vec of a million items; the first row that fails to read stops
+/// the stream and is returned as the error.
+pub(crate) fn stream_items<T>(
+    conn: &Connection,
+    units: &[UnitCode],
+    consume: impl FnOnce(&mut dyn Iterator<Item = ReportItem>) -> T,
+) -> Result<T, AppError> {
     if units.is_empty() {
-        let report = attachment2_counted(units, period, counting, std::iter::empty());
-        return Ok(report.map_err(|e| DbError::corrupt("p_item order", e))?);
+        return Ok(consume(&mut std::iter::empty()));
     }
     let marks = vec!["?"; units.len()].join(", ");
     let sql = format!(
@@ -374,26 +388,19 @@ pub fn compute_counted(
     let params = units.iter().map(|u| Sql::Text(u.to_string()));
     let mut rows = stmt.query(params_from_iter(params))?;
     let mut failed: Option<DbError> = None;
-    let items = std::iter::from_fn(|| match rows.next() {
-        Ok(Some(r)) => match report_item(r) {
-            Ok(item) => Some(item),
-            Err(e) => {
-                failed = Some(e);
-                None
-            }
-        },
+    let mut items = std::iter::from_fn(|| match rows.next() {
+        Ok(Some(r)) => report_item(r).map_err(|e| failed = Some(e)).ok(),
         Ok(None) => None,
         Err(e) => {
             failed = Some(e.into());
             None
         }
     });
-    let report = attachment2_counted(units, period, counting, items)
-        .map_err(|e| DbError::corrupt("p_item order", e));
+    let out = consume(&mut items);
     if let Some(e) = failed {
         return Err(e.into());
     }
-    Ok(report?)
+    Ok(out)
 }
 
 fn report_item(r: &Row<'_>) -> Result<ReportItem, DbError> {

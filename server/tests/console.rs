@@ -275,6 +275,21 @@ async fn a_unit_lead_manages_accounts_only_inside_its_unit() {
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // Only the city manages unit leads: another lead of the same unit cannot take one over.
+    let peer = app.console_account("渝中区专班二", Role::UnitLead, unit("500103"), "yuzhong2");
+    assert!(!app
+        .page(&lead, "/console/accounts")
+        .await
+        .text()
+        .contains("渝中区专班二"));
+    let r = app
+        .post_form(
+            &lead,
+            &format!("/console/accounts/{peer}/password"),
+            &[("password", "taken over!")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     // A street checker manages no accounts.
     assert_eq!(
         app.page(&zhao, "/console/accounts").await.status,

@@ -8,6 +8,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 use pengwang_shared::id::{AccountId, DeviceId};
+use pengwang_shared::protocol::AccountInfo;
 use pengwang_shared::region::{CommunityCode, RegionCatalog, StreetCode, UnitCode};
 use pengwang_shared::role::{Role, Scope};
 use serde::Deserialize;
@@ -65,12 +66,19 @@ pub fn manages(catalog: &RegionCatalog, manager: &Scope, other: &Scope) -> bool 
     }
 }
 
+/// Whether `manager` may see and change the account `other`: inside its scope, and holding a
+/// role the manager may hand out — so a unit lead cannot reset another lead's password (only the
+/// city manages leads).
+fn manages_account(catalog: &RegionCatalog, manager: &AccountInfo, other: &AccountInfo) -> bool {
+    manages(catalog, &manager.scope, &other.scope)
+        && (grantable(manager.role).contains(&other.role) || manager.id == other.id)
+}
+
 /// The roles a manager may hand out.
 fn grantable(role: Role) -> &'static [Role] {
     match role {
         Role::City => &Role::ALL,
         Role::UnitLead => &[
-            Role::UnitLead,
             Role::StreetChecker,
             Role::CommunityInspector,
             Role::PropertyStaff,
@@ -91,7 +99,7 @@ fn managed_account(
     let row = accounts::list_accounts(conn)?
         .into_iter()
         .find(|r| r.info.id == id)
-        .filter(|r| manages(catalog, &console.account.scope, &r.info.scope));
+        .filter(|r| manages_account(catalog, &console.account, &r.info));
     row.ok_or_else(|| {
         AppError::not_found("account_not_found", "没有这个账号，或它不在您的管辖范围内")
     })
@@ -106,7 +114,7 @@ fn parse_id<T>(
 
 async fn list(State(state): State<AppState>, console: Console) -> Result<Markup, PageError> {
     require_manager(&console)?;
-    let scope = console.account.scope.clone();
+    let me = console.account.clone();
     let catalog = state.catalog.clone();
     let now = state.now();
     let rows = state
@@ -114,7 +122,7 @@ async fn list(State(state): State<AppState>, console: Console) -> Result<Markup,
         .read(move |c| {
             let mut out = Vec::new();
             for row in accounts::list_accounts(c)? {
-                if !manages(&catalog, &scope, &row.info.scope) {
+                if !manages_account(&catalog, &me, &row.info) {
                     continue;
                 }
                 let login = accounts::login_of(c, row.info.id)?;
