@@ -1,7 +1,7 @@
 //! What the simulated phones do to one building and one item: survey, then move each item along
 //! a realistic path through the campaign's months.
 
-use pengwang_shared::document::FieldValue;
+use pengwang_shared::document::{FieldValue, RecordRef};
 use pengwang_shared::event::{EventDetail, EventKind};
 use pengwang_shared::id::{BuildingId, ItemId};
 use pengwang_shared::item::Category;
@@ -90,6 +90,36 @@ pub(super) fn survey_building(
             sum.items += 1;
         }
     }
+    // The doors where nothing was found, and those nobody answered (待复访), are recorded too;
+    // most buildings are fully surveyed, some are still being worked through.
+    for n in 0..rng.gen_range(2..10) {
+        let floor = rng.gen_range(2..floors);
+        let result = if rng.gen_bool(0.8) {
+            "no_hazard"
+        } else {
+            "not_reached"
+        };
+        p.device.add_household(
+            bid,
+            &[
+                ("unit", text(&format!("{}", n % 2 + 1))),
+                ("floor", FieldValue::Int(floor)),
+                (
+                    "room",
+                    text(&format!("{}-{floor}{:02}", n % 2 + 1, n / 2 + 12)),
+                ),
+                ("survey_result", text(result)),
+            ],
+        )?;
+        sum.households += 1;
+    }
+    let status = if rng.gen_bool(0.8) {
+        "done"
+    } else {
+        "in_progress"
+    };
+    p.device
+        .set_field(bid, RecordRef::Building, "survey_status", text(status))?;
     Ok((bid, items))
 }
 
