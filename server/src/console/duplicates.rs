@@ -88,17 +88,18 @@ fn group(
     html! {
         section.card.duplicate-group {
             div.side-by-side {
-                @for r in &records {
+                @for (i, r) in records.iter().enumerate() {
                     div {
+                        p.badge { "记录 " (letter(i)) }
                         (card(r))
                         @if may_merge {
-                            @for s in records.iter().filter(|s| s["id"] != r["id"]) {
+                            @for (j, s) in records.iter().enumerate().filter(|(j, _)| *j != i) {
                                 form.inline method="post" action=(format!("/console/duplicates/{kind}")) {
                                     (csrf_field(console))
                                     input type="hidden" name="survivor" value=(text(&s["id"]));
                                     input type="hidden" name="merged" value=(text(&r["id"]));
                                     input type="text" name="note" placeholder="说明（选填）";
-                                    button.btn.danger type="submit" { "合并到 " (short(&text(&s["id"]))) }
+                                    button.btn.danger type="submit" { "本条并入记录 " (letter(j)) "（保留 " (letter(j)) "）" }
                                 }
                             }
                         }
@@ -109,8 +110,9 @@ fn group(
     }
 }
 
-fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+/// Records of a group are named A, B, C … on the page.
+fn letter(i: usize) -> char {
+    char::from(b'A' + (i % 26) as u8)
 }
 
 #[derive(Deserialize)]
