@@ -153,13 +153,20 @@ class Phone:
         return self.d.find_element(By.ID, "status-bar").text
 
     def photo(self, path):
-        self.el("#photo-input").send_keys(str(path))
+        # The input is visually hidden behind its label (the camera button); it still takes a path.
+        self.d.find_element(By.ID, "photo-input").send_keys(str(path))
         self.wait(lambda: len(self.d.find_elements(By.CSS_SELECTOR, "#photo-list img")) > 0, 30, "photo ingested")
 
     def close_buttons(self):
-        return [b for b in self.d.find_elements(By.TAG_NAME, "button") if "销号" in b.text]
+        """The texts of the buttons offering 销号 (read in one go: screens re-render after syncs)."""
+        return self.d.execute_script(
+            "return [...document.querySelectorAll('button')].map(b => b.textContent.trim())"
+            ".filter(t => t.includes('销号'))")
 
-    def shot(self, name):
+    def shot(self, name, css=None):
+        if css:
+            self.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", self.el(css))
+            time.sleep(0.3)
         self.shots += 1
         self.d.save_screenshot(str(OUT / f"{self.shots:02d}-{name}.png"))
 
@@ -222,7 +229,7 @@ def run_with(server, inspector, checker, ledger):
         phone.type("#b-address", "和平路88号")
         phone.type("#b-floors", "10")
         phone.wait(lambda: "".join(phone.text("#b-class").split()) == "高层需核实高度", what="height class")
-        phone.shot("add-building")
+        phone.shot("add-building", "#b-class")
         phone.click("#save-building")
         phone.el("#gen-grid")
         phone.type("#g-units", "2")
@@ -230,6 +237,7 @@ def run_with(server, inspector, checker, ledger):
         phone.click("#gen-grid")
         phone.el("#hh-2-1002")
         phone.shot("building-grid")
+        phone.shot("building-grid-bottom", "#common-items")
         phone.click("#hh-1-101")
         phone.click("#sr-hazard")
         phone.wait(lambda: "selected" in phone.attr("#sr-hazard", "class"), what="survey result")
@@ -241,7 +249,7 @@ def run_with(server, inspector, checker, ledger):
         phone.type("#i-oh", "1.0")
         phone.type("#i-os", "1.0")
         phone.wait(lambda: "不符合逃生口要求：宽 0.60 m < 0.80 m" in phone.text("#i-opening-result"), what="opening check")
-        phone.shot("net-form-opening-check")
+        phone.shot("net-form-opening-check", "#i-opening-result")
         phone.click("#back")
 
         phone.click("#add-awning")
@@ -252,7 +260,7 @@ def run_with(server, inspector, checker, ledger):
         phone.type("#i-area", "3.5")
         assert not phone.el("#save-item").is_enabled(), "saving an awning without a photo"
         phone.photo(BEFORE)
-        phone.shot("awning-form")
+        phone.shot("awning-form", "#save-item")
         phone.click("#save-item")
         phone.el("#item-state")
         assert phone.text("#item-state") == "已登记"
@@ -261,7 +269,7 @@ def run_with(server, inspector, checker, ledger):
             "const i = document.querySelector('img.photo[data-role=before]'); return i.complete && i.naturalWidth > 0"),
             what="before photo displayed")
         assert phone.close_buttons() == [], "an inspector is offered 销号"
-        phone.shot("item-inspector")
+        phone.shot("item-inspector", "#steps")
         passed.append("inspector has no 销号 action")
 
         status = phone.status()
@@ -362,7 +370,7 @@ def run_with(server, inspector, checker, ledger):
             phone.wait(lambda: phone.d.execute_script(
                 f"const i = document.querySelector('#verify-{item['id']} img[data-role={role}]');"
                 " return !!i && i.complete && i.naturalWidth > 0"), what=f"{role} photo in verification list")
-        assert [b.text for b in phone.close_buttons()] == ["复核销号"]
+        assert phone.close_buttons() == ["复核销号"], phone.close_buttons()
         phone.shot("verification-list")
         phone.click(f"#close-{item['id']}")
         phone.wait(lambda: phone.d.find_element(By.ID, "notice").text == "已销号", what="closed")

@@ -48,10 +48,17 @@ export function showError(e: unknown): void {
   renderStatus();
 }
 
+/// A short confirmation under the status bar; it goes away by itself.
 export function showNotice(text: string): void {
   app.notice = text;
   app.error = null;
   renderStatus();
+  setTimeout(() => {
+    if (app.notice === text) {
+      app.notice = null;
+      renderStatus();
+    }
+  }, 4000);
 }
 
 export function isStreet(): boolean {
@@ -183,12 +190,14 @@ export function renderStatus(): void {
           button("revoked-wipe", "清除本机数据", askWipe, "btn danger"),
         )
       : null,
-    app.error
+    app.error && !(s?.revoked && app.error.code === "revoked")
       ? h(
           "div",
           { id: "error", class: "banner bad", onclick: () => ((app.error = null), renderStatus()) },
           h("p", {}, app.error.message),
-          app.error.detail ? h("p", { class: "detail" }, app.error.detail) : null,
+          app.error.detail
+            ? h("details", { class: "detail", onclick: (e: Event) => e.stopPropagation() }, h("summary", {}, "技术详情"), app.error.detail)
+            : null,
         )
       : null,
     app.notice && !app.error

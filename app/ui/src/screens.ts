@@ -450,7 +450,7 @@ function photoPicker(photos: string[], label: string, onChange: () => void): HTM
   return h(
     "div",
     { class: "photo-picker" },
-    h("label", { class: "btn camera", for: "photo-input" }, `📷 拍摄${label}`),
+    h("label", { class: "btn camera", for: "photo-input" }, `拍摄${label}`),
     picker,
     status,
     list,
