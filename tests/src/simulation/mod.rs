@@ -107,7 +107,7 @@ fn demo_account(
 struct Phone {
     device: Device,
     clock: Arc<FakeClock>,
-    _account: AccountInfo,
+    account: AccountInfo,
 }
 
 async fn phone(
@@ -138,7 +138,7 @@ async fn phone(
         Phone {
             device,
             clock,
-            _account: account,
+            account,
         },
         enrolled.token,
     ))
@@ -182,6 +182,7 @@ pub async fn run(state: &AppState, addr: SocketAddr, plan: &Plan) -> anyhow::Res
         )
         .await?;
         sum.tokens.push((format!("unit lead {unit}"), token));
+        paperwork(state, &unit, &lead.account, &mut rng)?;
         let (officer, _) = phone(
             state,
             &url,
@@ -408,6 +409,68 @@ async fn conflicts_and_duplicates(
         "protrusion_cm",
         FieldValue::Real(40.0),
     )?;
+    Ok(())
+}
+
+/// A unit lead's paperwork: the 附件1 contact sheet, and — for most units — the work plan and
+/// last month's summary; one unit has filed nothing yet, so the city's table shows a gap.
+fn paperwork(
+    state: &AppState,
+    unit: &UnitCode,
+    lead: &AccountInfo,
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    use pengwang_server::{contacts, unit_documents};
+    if unit.as_str() == "500106" {
+        return Ok(());
+    }
+    let name = layout_name(state, unit);
+    let at = |s: &str| Timestamp::parse_local(s);
+    let rows = [
+        ("政府分管领导", "副区长"),
+        ("牵头部门负责人", "住房城乡建委主任"),
+        ("联络员", "住房城乡建委房屋安全科科员"),
+    ];
+    for (category, post) in rows {
+        let person = contacts::NewContact {
+            category: category.into(),
+            name: work::owner_name(rng),
+            organization: format!("{name}{post}"),
+            phone: work::owner_phone(rng),
+            note: String::new(),
+        };
+        state.db.with_writer(|c| {
+            contacts::add(c, unit, &person, lead.id, at("2026-03-12 16:00")?)
+                .map_err(anyhow::Error::from)
+        })?;
+    }
+    let plan = format!("%PDF-1.4\n% {name}高层建筑可燃雨棚和突出外墙防护网整治工作方案\n%%EOF\n");
+    let dir = unit_documents::document_dir(&state.config);
+    let sha256 = unit_documents::store_file(&dir, plan.as_bytes())?;
+    let file = unit_documents::NewUnitFile {
+        file_name: &format!("{name}整治工作方案.pdf"),
+        extension: "pdf",
+        bytes: plan.len(),
+        sha256: &sha256,
+    };
+    let sections = [
+        format!("{name}本月完成入户排查和告知劝导，重点推进自行整改。"),
+        "网格员与物业联合入户，对拒不整改户建立台账。".to_owned(),
+        "部分业主外出务工无法入户，需多次复访。".to_owned(),
+        "下月集中力量推进定点拆除，完成销号复核。".to_owned(),
+    ];
+    state.db.with_writer(|c| {
+        unit_documents::add_work_plan(c, unit, &file, lead.id, at("2026-03-24 10:00")?)?;
+        unit_documents::save_summary(
+            c,
+            unit,
+            "2026-11",
+            &sections,
+            lead.id,
+            at("2026-11-24 17:00")?,
+        )?;
+        Ok::<_, anyhow::Error>(())
+    })?;
     Ok(())
 }
 

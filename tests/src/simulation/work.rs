@@ -272,7 +272,7 @@ const GIVEN: [&str; 10] = [
 ];
 
 /// A made-up owner name (personal data in the demo is fictional).
-fn owner_name(rng: &mut StdRng) -> String {
+pub(super) fn owner_name(rng: &mut StdRng) -> String {
     format!(
         "{}{}",
         SURNAMES[rng.gen_range(0..SURNAMES.len())],
@@ -281,7 +281,7 @@ fn owner_name(rng: &mut StdRng) -> String {
 }
 
 /// A made-up mobile number.
-fn owner_phone(rng: &mut StdRng) -> String {
+pub(super) fn owner_phone(rng: &mut StdRng) -> String {
     let prefix = ["138", "139", "150", "152", "177", "186", "189"][rng.gen_range(0..7)];
     format!("{prefix}{:08}", rng.gen_range(0..100_000_000u32))
 }
