@@ -216,9 +216,23 @@ fn item_state(server: &TestServer, item: &str) -> String {
 #[tokio::test]
 async fn a_street_office_and_its_district_work_a_month_in_the_browser() {
     let server = TestServer::start().await.unwrap();
-    server.clock.set(pengwang_shared::time::Timestamp::parse_local("2026-06-10 09:00").unwrap());
-    console_account(&server, "七星岗核查员", Role::StreetChecker, street_scope("500103001"), "qxg");
-    console_account(&server, "渝中区专班", Role::UnitLead, unit_scope("500103"), "yuzhong");
+    server
+        .clock
+        .set(pengwang_shared::time::Timestamp::parse_local("2026-06-10 09:00").unwrap());
+    console_account(
+        &server,
+        "七星岗核查员",
+        Role::StreetChecker,
+        street_scope("500103001"),
+        "qxg",
+    );
+    console_account(
+        &server,
+        "渝中区专班",
+        Role::UnitLead,
+        unit_scope("500103"),
+        "yuzhong",
+    );
 
     // Two inspectors of 七星岗 share a building; a third works in 解放碑 (another street).
     let a = phone(&server, "网格员甲", "500103001").await;
@@ -234,10 +248,20 @@ async fn a_street_office_and_its_district_work_a_month_in_the_browser() {
     c.sync().await.unwrap();
     b.sync().await.unwrap();
     // Both phones change the awning's area offline: a field conflict on the server.
-    a.set_field(bid, RecordRef::Item(awning), "area_m2", FieldValue::Real(3.0))
-        .unwrap();
-    b.set_field(bid, RecordRef::Item(awning), "area_m2", FieldValue::Real(4.5))
-        .unwrap();
+    a.set_field(
+        bid,
+        RecordRef::Item(awning),
+        "area_m2",
+        FieldValue::Real(3.0),
+    )
+    .unwrap();
+    b.set_field(
+        bid,
+        RecordRef::Item(awning),
+        "area_m2",
+        FieldValue::Real(4.5),
+    )
+    .unwrap();
     a.sync().await.unwrap();
     b.sync().await.unwrap();
     // The owner removed the awning: served notice, then the removal with an after photo.
@@ -256,7 +280,8 @@ async fn a_street_office_and_its_district_work_a_month_in_the_browser() {
     // ── The street checker ──
     web.sign_in(&base, "qxg").await;
     web.shot("01-ledger-street-checker").await;
-    web.goto(&format!("{base}/console/ledger/units/500103")).await;
+    web.goto(&format!("{base}/console/ledger/units/500103"))
+        .await;
     let page = web.source().await;
     assert!(page.contains("七星岗街道"), "{page}");
     assert!(!page.contains("解放碑街道"), "another street is listed");
@@ -269,7 +294,10 @@ async fn a_street_office_and_its_district_work_a_month_in_the_browser() {
     web.goto(&format!("{base}/console/conflicts")).await;
     web.shot("03-conflicts-inbox").await;
     let page = web.source().await;
-    assert!(page.contains("面积") && page.contains("4.5") && page.contains('3'), "{page}");
+    assert!(
+        page.contains("面积") && page.contains("4.5") && page.contains('3'),
+        "{page}"
+    );
     let pick = web
         .client
         .find(Locator::XPath(
@@ -286,7 +314,8 @@ async fn a_street_office_and_its_district_work_a_month_in_the_browser() {
     web.shot("04-conflicts-after-resolve").await;
     assert_eq!(server.count("SELECT COUNT(*) FROM p_conflict"), 0);
     assert!(!web.source().await.contains("采用此值"));
-    web.goto(&format!("{base}/console/ledger/items/{awning_id}")).await;
+    web.goto(&format!("{base}/console/ledger/items/{awning_id}"))
+        .await;
     let page = web.source().await;
     assert!(page.contains("<th>面积(㎡)</th><td>4.5</td>"), "{page}");
 
@@ -301,14 +330,16 @@ async fn a_street_office_and_its_district_work_a_month_in_the_browser() {
         .await
         .unwrap();
     assert_eq!(item_state(&server, &awning_id), ItemState::Closed.code());
-    web.goto(&format!("{base}/console/ledger/items/{awning_id}")).await;
+    web.goto(&format!("{base}/console/ledger/items/{awning_id}"))
+        .await;
     web.shot("06-item-closed").await;
     assert!(web.source().await.contains("复核销号"));
     web.sign_out().await;
 
     // ── The district lead: freeze, submit and download 附件2 for 2026-06 ──
     web.sign_in(&base, "yuzhong").await;
-    web.goto(&format!("{base}/console/reports?month=2026-06")).await;
+    web.goto(&format!("{base}/console/reports?month=2026-06"))
+        .await;
     web.shot("07-attachment2-open").await;
     web.click_button("冻结").await;
     web.client
@@ -343,7 +374,7 @@ async fn a_street_office_and_its_district_work_a_month_in_the_browser() {
     // 解放碑 one is not: 总户数 2, 本月完成 1, 累计完成 1, 50.00%.
     let yuzhong_row = sheet
         .rows()
-        .find(|r| r.iter().any(|c| c.to_string() == "渝中区"))
+        .find(|r| r.iter().any(|c| *c == Data::String("渝中区".into())))
         .unwrap();
     let numbers: Vec<f64> = yuzhong_row
         .iter()
