@@ -601,8 +601,9 @@ async fn migration_0004_derives_the_same_photo_references_as_the_projection_and_
             c.execute_batch(
                 "DROP TABLE p_photo_ref; DROP TABLE photo; DELETE FROM schema_migrations WHERE version >= 4;",
             )?;
-            let applied = pengwang_migrations::apply(c, pengwang_migrations::SERVER)?;
-            assert_eq!(applied.len(), pengwang_migrations::SERVER.len() - 3, "0004 and what follows");
+            // Re-apply 0004 and 0005 only: the later migrations are not about photos.
+            let applied = pengwang_migrations::apply(c, &pengwang_migrations::SERVER[..5])?;
+            assert_eq!(applied.len(), 2, "0004 and 0005");
             Ok(())
         })
         .unwrap();
