@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.file_detector import UselessFileDetector
 from selenium.webdriver.common.options import ArgOptions
@@ -127,18 +128,35 @@ class Phone:
         found = self.d.find_elements(By.CSS_SELECTOR, css)
         return found[0] if found and found[0].is_displayed() else None
 
+    def again(self, act):
+        """Runs `act` again when the screen re-rendered under it (a sync finishing redraws it)."""
+        for attempt in range(10):
+            try:
+                return act()
+            except StaleElementReferenceException:
+                if attempt == 9:
+                    raise
+                time.sleep(0.3)
+
     def click(self, css):
-        e = self.el(css)
-        self.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", e)
-        e.click()
+        def act():
+            e = self.el(css)
+            self.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", e)
+            e.click()
+        self.again(act)
 
     def type(self, css, text):
-        e = self.el(css)
-        e.clear()
-        e.send_keys(str(text))
+        def act():
+            e = self.el(css)
+            e.clear()
+            e.send_keys(str(text))
+        self.again(act)
 
     def choose(self, css, code):
         """Picks an option as a finger would (a native dropdown is not part of the page)."""
+        self.again(lambda: self._choose(css, code))
+
+    def _choose(self, css, code):
         e = self.el(css)
         assert code in [o.get_attribute("value") for o in Select(e).options], f"{css} has no {code}"
         self.d.execute_script(
@@ -147,7 +165,7 @@ class Phone:
             " s.dispatchEvent(new Event('change', {bubbles: true}));", e, code)
 
     def text(self, css):
-        return self.el(css).text
+        return self.again(lambda: self.el(css).text)
 
     def status(self):
         return self.d.find_element(By.ID, "status-bar").text
@@ -165,10 +183,16 @@ class Phone:
 
     def shot(self, name, css=None):
         if css:
-            self.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", self.el(css))
+            self.again(lambda: self.d.execute_script(
+                "arguments[0].scrollIntoView({block: 'center'})", self.el(css)))
             time.sleep(0.3)
         self.shots += 1
         self.d.save_screenshot(str(OUT / f"{self.shots:02d}-{name}.png"))
+        if not name.startswith("FAILED"):
+            # At 360×640 nothing may stick out sideways (cut off on a phone).
+            wide = self.d.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth]")
+            assert wide[0] <= wide[1] <= 360, f"{name}: content {wide[0]} px wide in a {wide[1]} px window"
 
 
 def run():

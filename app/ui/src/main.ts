@@ -86,12 +86,20 @@ function pendingAny(): boolean {
   return !!p && p.docs + p.photos > 0;
 }
 
+/// Whether the user is typing or choosing in a field: a redraw would throw that away.
+function editing(): boolean {
+  const el = document.activeElement;
+  return !!el && ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName);
+}
+
 export async function syncNow(): Promise<void> {
   if (app.syncing || !app.status?.account || app.status.revoked) return;
   app.syncing = true;
   renderStatus();
+  let received = 0;
   try {
     const report = await api.sync();
+    received = report.docs_received;
     app.online = true;
     app.error = null;
     if (report.refused.length > 0) {
@@ -113,7 +121,8 @@ export async function syncNow(): Promise<void> {
     app.syncing = false;
   }
   await refreshStatus();
-  if (!current().form) void render();
+  // Redraw the screen only when the server sent something new, and never under the user's fingers.
+  if (received > 0 && !current().form && !editing()) void render();
 }
 
 async function probe(): Promise<void> {

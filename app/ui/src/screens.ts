@@ -413,6 +413,19 @@ async function householdScreen(building: string, household: string | null): Prom
       button("visit-plus", "＋1 次", () => void set("visit_attempts", (x.visit_attempts ?? 0) + 1), "btn small"),
     ),
     ...itemsPart,
+    x.items === 0
+      ? button("delete-household", "删除此户（录错时）", () =>
+          void (async () => {
+            try {
+              await api.deleteRecord(building, record);
+              await changed();
+              back();
+            } catch (e) {
+              showError(e);
+            }
+          })(),
+        "btn wide")
+      : null,
   );
 }
 
