@@ -299,7 +299,7 @@ def run_with(server, inspector, checker, ledger):
         status = phone.status()
         assert "未同步" in status and "已同步" not in status, status
         assert phone.text("#pending-docs") == "1" and phone.text("#pending-photos") == "1", status
-        phone.shot("unsynced")
+        phone.shot("unsynced", "#item-state")
         passed.append("offline record shows 未同步 with counts")
 
         # Back online: the app syncs by itself.
@@ -327,6 +327,14 @@ def run_with(server, inspector, checker, ledger):
         assert hashlib.sha256(jpeg).hexdigest() == item["photos"][0]["hash"]
         assert jpeg[:2] == b"\xff\xd8"
         passed.append("ledger holds exactly the item with its photo")
+
+        phone.click("#tab-buildings")
+        card = phone.text(f"#building-{b['id']}")
+        assert "阳光花园 3栋" in card and "高层" in card and "已排查 1/40 户" in card, card
+        phone.shot("my-buildings")
+        phone.click(f"#building-{b['id']}")
+        phone.click("#hh-1-101")
+        phone.click(f"#item-{item['id']}")
 
         # A conflict: a second device changes the grade while this phone changes it too.
         helper_db = str(OUT / "helper.db")
@@ -365,6 +373,7 @@ def run_with(server, inspector, checker, ledger):
         # The server revokes this phone; it stops syncing and offers to wipe, warning first.
         phone.click("#tab-device")
         device_id = phone.text("#device-id")
+        phone.shot("device")
         server.cli("device", "revoke", device_id)
         phone.click("#tab-buildings")
         phone.click(f"#building-{b['id']}")
@@ -374,6 +383,9 @@ def run_with(server, inspector, checker, ledger):
         assert "本机已被服务器停用" in phone.text("#revoked-banner")
         assert not phone.d.find_elements(By.ID, "sync-btn"), "sync button after revocation"
         phone.shot("revoked")
+        phone.click("#tab-revisits")
+        assert "阳光花园 3栋 · 1单元 102" in phone.text("#revisit-list")
+        phone.shot("revisits")
         phone.click("#revoked-wipe")
         warning = phone.text("#wipe-warning")
         assert "还有 1 项修改、0 张照片没有上传" in warning, warning
