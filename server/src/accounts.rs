@@ -97,8 +97,9 @@ pub fn create_account_by(
     now: Timestamp,
 ) -> Result<AccountInfo, AccountError> {
     let name = new.name.trim().to_owned();
-    if name.is_empty() {
-        return Err(ParseError::new("account name", &new.name, "must not be empty").into());
+    if name.is_empty() || name.chars().count() > 50 {
+        let shown: String = new.name.chars().take(20).collect();
+        return Err(ParseError::new("account name", shown, "姓名不能为空，最多 50 字").into());
     }
     validate_scope(conn, new.role, &new.scope)?;
     let hash = new.password.as_deref().map(hash_password).transpose()?;

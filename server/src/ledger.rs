@@ -23,6 +23,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::AuthDevice;
 use crate::db::DbError;
 use crate::error::AppError;
+use crate::merge;
 use crate::photos::{self, ItemEvidence, LACKS_EVIDENCE};
 use crate::scope;
 use crate::state::AppState;
@@ -53,7 +54,8 @@ pub struct Counts {
     pub closed_without_evidence: u64,
 }
 
-/// The columns a tally groups by: one on `p_building` (alias `b`), its twin on `doc` (alias `d`).
+/// What a tally groups by: a column of `p_building` (alias `b`), and its twin on `doc` (alias `d`)
+/// as an SQL expression.
 #[derive(Clone, Copy)]
 pub(crate) struct Level {
     building: &'static str,
@@ -62,19 +64,22 @@ pub(crate) struct Level {
 
 pub(crate) const BY_UNIT: Level = Level {
     building: "unit_code",
-    doc: "unit_code",
+    doc: "d.unit_code",
 };
 pub(crate) const BY_STREET: Level = Level {
     building: "street_code",
-    doc: "street_code",
+    doc: "d.street_code",
 };
+/// A merged-away building's conflicts count under its survivor, like its items.
 pub(crate) const BY_BUILDING: Level = Level {
     building: "id",
-    doc: "doc_id",
+    doc: "COALESCE((SELECT mb.merged_into FROM p_building mb WHERE mb.id = d.doc_id), d.doc_id)",
 };
 
 /// Counts per `level` value of everything in `scope`, further limited by `within`
-/// (`(column, value)` on both `p_building` and `doc`, e.g. the unit being drilled into).
+/// (`(column, value)` on both `p_building` and `doc`, e.g. the unit being drilled into). Items
+/// and households count under the building they count in ([`merge::ITEM_BUILDING`]): a
+/// merged-away building's under its survivor, a merged-away household's under its survivor.
 pub(crate) fn tally(
     conn: &Connection,
     scope: &Scope,
@@ -112,8 +117,8 @@ pub(crate) fn tally(
         },
     )?;
     q(
-        &format!("SELECT b.{g}, COUNT(DISTINCT t.household_id) FROM p_item t JOIN p_building b ON b.id = t.building_id
-                  WHERE t.deleted = 0 AND t.household_id IS NOT NULL AND t.state IS NOT NULL AND t.state <> 'void' AND {{scope}} GROUP BY 1"),
+        &format!("SELECT b.{g}, COUNT(DISTINCT t.household_id) FROM p_item t JOIN p_building b ON b.id = {item_building}
+                  WHERE t.deleted = 0 AND t.household_id IS NOT NULL AND t.state IS NOT NULL AND t.state <> 'void' AND {{scope}} GROUP BY 1", item_building = merge::ITEM_BUILDING),
         "b",
         &mut |r| {
             out.entry(r.get(0)?).or_default().households_with_hazards = r.get(1)?;
@@ -121,8 +126,8 @@ pub(crate) fn tally(
         },
     )?;
     q(
-        &format!("SELECT b.{g}, COALESCE(t.state, 'unknown'), COUNT(*) FROM p_item t JOIN p_building b ON b.id = t.building_id
-                  WHERE t.deleted = 0 AND {{scope}} GROUP BY 1, 2"),
+        &format!("SELECT b.{g}, COALESCE(t.state, 'unknown'), COUNT(*) FROM p_item t JOIN p_building b ON b.id = {item_building}
+                  WHERE t.deleted = 0 AND {{scope}} GROUP BY 1, 2", item_building = merge::ITEM_BUILDING),
         "b",
         &mut |r| {
             let n: u64 = r.get(2)?;
@@ -131,8 +136,8 @@ pub(crate) fn tally(
         },
     )?;
     q(
-        &format!("SELECT b.{g}, COUNT(*) FROM p_item t JOIN p_building b ON b.id = t.building_id
-                  WHERE t.deleted = 0 AND t.state = 'closed' AND {LACKS_EVIDENCE} AND {{scope}} GROUP BY 1"),
+        &format!("SELECT b.{g}, COUNT(*) FROM p_item t JOIN p_building b ON b.id = {item_building}
+                  WHERE t.deleted = 0 AND t.state = 'closed' AND {LACKS_EVIDENCE} AND {{scope}} GROUP BY 1", item_building = merge::ITEM_BUILDING),
         "b",
         &mut |r| {
             out.entry(r.get(0)?).or_default().closed_without_evidence = r.get(1)?;
@@ -141,7 +146,7 @@ pub(crate) fn tally(
     )?;
     q(
         &format!(
-            "SELECT d.{}, COUNT(*) FROM p_conflict c JOIN doc d ON d.doc_id = c.doc_id WHERE {{scope}} GROUP BY 1",
+            "SELECT {}, COUNT(*) FROM p_conflict c JOIN doc d ON d.doc_id = c.doc_id WHERE {{scope}} GROUP BY 1",
             level.doc
         ),
         "d",
@@ -327,9 +332,10 @@ pub(crate) fn street_buildings(
     params.push(Sql::Text(street.to_owned()));
     let sql = format!(
         "SELECT b.id, b.community_code, b.estate, b.number, b.address, b.high_rise, b.needs_height_check, b.survey_status,
-                (SELECT COUNT(*) FROM p_household h WHERE h.building_id = b.id AND h.deleted = 0)
+                {households}
          FROM p_building b WHERE {cond} AND b.street_code = ? AND b.merged_into IS NULL
-         ORDER BY b.community_code, b.estate_norm, b.number_norm, b.id"
+         ORDER BY b.community_code, b.estate_norm, b.number_norm, b.id",
+        households = merge::counted_households("b.id"),
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(params), |r| {
@@ -409,18 +415,93 @@ pub(crate) fn building_detail(
     if !scope.covers(&loc) {
         return Err(out_of_scope(&format!("building {id}"), scope));
     }
-    b["households"] = Value::Array(households(conn, id)?);
-    b["items"] = Value::Array(items(conn, id)?);
+    if let Some(survivor) = b["merged_into"].as_str().map(str::to_owned) {
+        // Merged away: what it recorded counts (and is listed) under the survivor only.
+        b["survivor"] = building_ref(conn, &survivor)?;
+        b["recorded"] = recorded(conn, id)?;
+        b["households"] = json!([]);
+        b["items"] = json!([]);
+    } else {
+        b["absorbed"] = Value::Array(absorbed(conn, id)?);
+        b["households"] = Value::Array(households(conn, id)?);
+        b["items"] = Value::Array(items(conn, id)?);
+    }
     Ok(b)
 }
 
+/// Id, estate and number of a building, for a link.
+fn building_ref(conn: &Connection, id: &str) -> Result<Value, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT estate, number FROM p_building WHERE id = ?1",
+            [id],
+            |r| Ok(json!({ "id": id, "estate": r.get::<_, String>(0)?, "number": r.get::<_, String>(1)? })),
+        )
+        .optional()?
+        .unwrap_or_else(|| json!({ "id": id, "estate": null, "number": null })))
+}
+
+/// What a merged-away building recorded: its live households and items.
+fn recorded(conn: &Connection, id: &str) -> Result<Value, DbError> {
+    let (households, items): (i64, i64) = conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM p_household WHERE building_id = ?1 AND deleted = 0),
+                (SELECT COUNT(*) FROM p_item WHERE building_id = ?1 AND deleted = 0)",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(json!({ "households": households, "items": items }))
+}
+
+/// The buildings merged into `survivor`, with when and why.
+fn absorbed(conn: &Connection, survivor: &str) -> Result<Vec<Value>, DbError> {
+    let mut stmt = conn.prepare(
+        "SELECT m.merged_id, b.estate, b.number, m.at, m.note FROM building_merge m
+         LEFT JOIN p_building b ON b.id = m.merged_id WHERE m.survivor_id = ?1 ORDER BY m.at, m.merged_id",
+    )?;
+    let rows = stmt.query_map([survivor], |r| {
+        Ok(json!({
+            "id": r.get::<_, String>(0)?, "estate": r.get::<_, Option<String>>(1)?,
+            "number": r.get::<_, Option<String>>(2)?, "merged_at": local_text(Some(r.get(3)?)),
+            "note": r.get::<_, String>(4)?,
+        }))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The documents whose records count in `building`: itself and the buildings merged into it
+/// (`docs`), and besides those (`sources`) the buildings of households merged into one of theirs.
+fn counted_sources(conn: &Connection, building: &str) -> Result<Vec<String>, DbError> {
+    let mut stmt = conn.prepare(
+        "WITH docs(id) AS (SELECT ?1 UNION SELECT merged_id FROM building_merge WHERE survivor_id = ?1)
+         SELECT id FROM docs
+         UNION
+         SELECT mh.building_id FROM p_household sh JOIN household_merge hm ON hm.survivor_id = sh.id
+           JOIN p_household mh ON mh.id = hm.merged_id
+         WHERE sh.building_id IN (SELECT id FROM docs)",
+    )?;
+    let rows = stmt.query_map([building], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The households counted in `building`: its own and those of buildings merged into it, less
+/// those merged away (each survivor names the records merged into it, `merged_from`). A record
+/// of another document names it in `recorded_in`.
 fn households(conn: &Connection, building: &str) -> Result<Vec<Value>, DbError> {
     let mut stmt = conn.prepare(
-        "SELECT id, stair_unit, floor, room, survey_result, deleted, fields_json FROM p_household
-         WHERE building_id = ?1 ORDER BY stair_unit, floor, room_norm, id",
+        "SELECT h.id, h.stair_unit, h.floor, h.room, h.survey_result, h.deleted, h.fields_json, h.building_id,
+                (SELECT group_concat(merged_id) FROM household_merge WHERE survivor_id = h.id)
+         FROM p_household h
+         WHERE h.building_id IN (SELECT ?1 UNION SELECT merged_id FROM building_merge WHERE survivor_id = ?1)
+           AND h.id NOT IN (SELECT merged_id FROM household_merge)
+         ORDER BY h.stair_unit, h.floor, h.room_norm, h.id",
     )?;
     let rows = stmt.query_map([building], |r| {
         let fields = masked_fields(&r.get::<_, String>(6)?);
+        let doc: String = r.get(7)?;
+        let merged_from: Vec<String> = r
+            .get::<_, Option<String>>(8)?
+            .map(|s| s.split(',').map(str::to_owned).collect())
+            .unwrap_or_default();
         Ok(json!({
             "id": r.get::<_, String>(0)?, "stair_unit": r.get::<_, String>(1)?,
             "floor": r.get::<_, Option<i64>>(2)?, "room": r.get::<_, String>(3)?,
@@ -428,6 +509,8 @@ fn households(conn: &Connection, building: &str) -> Result<Vec<Value>, DbError> 
             "owner_name": fields.get("owner_name").cloned().unwrap_or(Value::Null),
             "owner_phone": fields.get("owner_phone").cloned().unwrap_or(Value::Null),
             "fields": Value::Object(fields),
+            "recorded_in": (doc != building).then_some(doc),
+            "merged_from": merged_from,
         }))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -463,15 +546,34 @@ pub fn mask_value(v: &Value, mask: fn(&str) -> String) -> Value {
     }
 }
 
+/// The items counted in `building` ([`merge::ITEM_BUILDING`]), with their events and photos. An
+/// item recorded in another document (a merged-away building or household) names it in
+/// `recorded_in`.
 fn items(conn: &Connection, building: &str) -> Result<Vec<Value>, DbError> {
-    let mut events = events(conn, building)?;
-    let mut evidence = photos::item_evidence(conn, building)?;
-    let mut stmt = conn.prepare(
-        "SELECT id, household_id, category, state, completed_at, found_at, persuasion_count, forked, invalid_events,
-                deleted, fields_json
-         FROM p_item WHERE building_id = ?1 ORDER BY household_id, category, found_at, id",
-    )?;
-    let rows = stmt.query_map([building], |r| {
+    let sources = counted_sources(conn, building)?;
+    let mut events_by_item = BTreeMap::new();
+    let mut evidence = BTreeMap::new();
+    for doc in &sources {
+        events_by_item.extend(events(conn, doc)?);
+        evidence.extend(photos::item_evidence(conn, doc)?);
+    }
+    let events = &mut events_by_item;
+    let marks = vec!["?"; sources.len()].join(", ");
+    let sql = format!(
+        "SELECT t.id, t.household_id, t.category, t.state, t.completed_at, t.found_at, t.persuasion_count, t.forked,
+                t.invalid_events, t.deleted, t.fields_json, t.building_id
+         FROM p_item t WHERE t.building_id IN ({marks}) AND {item_building} = ?
+         ORDER BY t.household_id, t.category, t.found_at, t.id",
+        item_building = merge::ITEM_BUILDING,
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let params = sources
+        .iter()
+        .map(String::as_str)
+        .chain([building])
+        .map(|s| Sql::Text(s.to_owned()));
+    let rows = stmt.query_map(params_from_iter(params), |r| {
+        let doc: String = r.get(11)?;
         let id: String = r.get(0)?;
         let category: String = r.get(2)?;
         let state: Option<String> = r.get(3)?;
@@ -486,6 +588,7 @@ fn items(conn: &Connection, building: &str) -> Result<Vec<Value>, DbError> {
             "fields": parse_json(&r.get::<_, String>(10)?),
             "events": events.remove(&id).unwrap_or_default(),
             "photos": ev.photos, "evidenced": ev.evidenced,
+            "recorded_in": (doc != building).then_some(doc),
         }))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -494,7 +597,7 @@ fn items(conn: &Connection, building: &str) -> Result<Vec<Value>, DbError> {
 /// Every event of the building's items, by item, in time order.
 fn events(conn: &Connection, building: &str) -> Result<BTreeMap<String, Vec<Value>>, DbError> {
     let mut stmt = conn.prepare(
-        "SELECT item_id, id, kind, to_state, at, by_account, role, invalid_reason FROM p_event
+        "SELECT item_id, id, kind, to_state, at, by_account, role, invalid_reason, note FROM p_event
          WHERE building_id = ?1 ORDER BY item_id, at, id",
     )?;
     let mut rows = stmt.query([building])?;
@@ -509,6 +612,7 @@ fn events(conn: &Connection, building: &str) -> Result<BTreeMap<String, Vec<Valu
             "to_state_label": to_state.as_deref().and_then(|s| ItemState::parse(s).ok()).map(ItemState::label),
             "at": local_text(Some(r.get(4)?)), "by_account": r.get::<_, String>(5)?,
             "role": r.get::<_, String>(6)?, "invalid_reason": r.get::<_, Option<String>>(7)?,
+            "note": r.get::<_, String>(8)?,
         }));
     }
     Ok(out)

@@ -4,6 +4,7 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use pengwang_shared::protocol::{AccountInfo, EnrollRequest, EnrollResponse, PROTOCOL_VERSION};
@@ -35,12 +36,21 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn unknown_route(uri: axum::http::Uri) -> AppError {
+async fn unknown_route(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/console") {
+        let e = AppError::not_found("unknown_route", format!("没有这个页面：{}", uri.path()));
+        return crate::console::PageError(e).into_response();
+    }
     AppError::not_found("unknown_route", format!("no such endpoint: {}", uri.path()))
+        .into_response()
 }
 
-async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> AppError {
-    AppError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/console") {
+        let e = AppError::MethodNotAllowed(format!("这个地址不接受 {method} 请求：{}", uri.path()));
+        return crate::console::PageError(e).into_response();
+    }
+    AppError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path())).into_response()
 }
 
 /// One INFO line per request with method, path, status and latency. Headers are not recorded:

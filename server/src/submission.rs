@@ -297,7 +297,7 @@ pub fn freeze(
     if let Some(s) = get(&tx, unit, month)?.filter(|s| s.status.is_frozen()) {
         return Err(AppError::conflict(
             "already_frozen",
-            format!("{unit} 的 {month} 附件2 已{}", s.status.label()),
+            format!("{unit} 的 {month} 附件2 {}", s.status.label()),
         ));
     }
     if let Some(later) = later_frozen(&tx, unit, month)? {

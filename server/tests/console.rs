@@ -409,3 +409,59 @@ async fn property_staff_see_only_their_estates() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn console_pages_are_not_cached_unknown_ones_answer_a_page_and_overlong_fields_are_refused() {
+    let app = app();
+    let lead = signed_in(&app, "yuzhong", Role::UnitLead, unit("500103")).await;
+    let r = app.page(&lead, "/console/ledger").await;
+    assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
+    let r = app.page(&lead, "/console/no-such-page").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(
+        r.text().contains("没有这个页面：/console/no-such-page"),
+        "{}",
+        r.text()
+    );
+    let r = app.page(&lead, "/console/logout").await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.text().contains("<h1>"), "{}", r.text());
+
+    let long = "长".repeat(10_001);
+    let r = app
+        .post_form(
+            &lead,
+            "/console/accounts",
+            &[
+                ("name", &long),
+                ("role", "street_checker"),
+                ("scope_kind", "street"),
+                ("scope_code", "500103001"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.text().contains("表单项“name”太长：每项最多 10000 字"),
+        "{}",
+        r.text()
+    );
+    let r = app
+        .post_form(
+            &lead,
+            "/console/accounts",
+            &[
+                ("name", &"名".repeat(51)),
+                ("role", "street_checker"),
+                ("scope_kind", "street"),
+                ("scope_code", "500103001"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.text().contains("姓名不能为空，最多 50 字"),
+        "{}",
+        r.text()
+    );
+}

@@ -27,6 +27,7 @@ use super::{Console, PageError};
 use crate::db::DbError;
 use crate::error::AppError;
 use crate::ledger::{self, Counts, BY_STREET, BY_UNIT};
+use crate::merge;
 use crate::photos::Variant;
 use crate::scope;
 use crate::state::AppState;
@@ -55,7 +56,8 @@ pub struct Survey {
 
 /// Survey progress in `scope`, grouped by `group` (a `p_building` column), optionally within
 /// `(column, value)`. A building counts as surveyed when its 排查状态 is 已排查; a household when
-/// it has a survey result other than 无法入户待复访.
+/// it has a survey result other than 无法入户待复访. A merged-away building's households count
+/// under its survivor; a merged-away household not at all (its survivor does).
 pub fn survey(
     conn: &Connection,
     scope: &Scope,
@@ -82,8 +84,10 @@ pub fn survey(
     let sql = format!(
         "SELECT b.{group}, COUNT(*), SUM(h.survey_result IS NOT NULL AND h.survey_result <> 'not_reached'),
                 SUM(h.survey_result = 'not_reached')
-         FROM p_household h JOIN p_building b ON b.id = h.building_id
-         WHERE h.deleted = 0 AND b.merged_into IS NULL AND {cond} GROUP BY 1"
+         FROM p_household h JOIN p_building b ON b.id = {household_building}
+         WHERE h.deleted = 0 AND {household_counts} AND {cond} GROUP BY 1",
+        household_building = merge::HOUSEHOLD_BUILDING,
+        household_counts = merge::HOUSEHOLD_COUNTS,
     );
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(params))?;
@@ -282,6 +286,7 @@ async fn unit(
     let scope = &console.account.scope;
     let body = html! {
         p.crumbs { a href="/console/ledger" { "台账" } span { (u.name) } }
+        (item_filters(&ItemFilter { unit: code.to_string(), ..ItemFilter::default() }, None))
         table.grid #streets {
             thead { tr { th { "街道/乡镇" } (counts_head()) (survey_head()) } }
             tbody {
@@ -340,6 +345,7 @@ async fn street(
             a href=(format!("/console/ledger/units/{}", st.unit)) { (unit_name) }
             span { (st.name) }
         }
+        (item_filters(&ItemFilter { street: code.to_string(), ..ItemFilter::default() }, None))
         @for (community, list) in &by_community {
             @let name = pengwang_shared::region::CommunityCode::parse(community).ok()
                 .and_then(|c| state.catalog.communities.get(&c)).map_or(community.clone(), |c| c.name.clone());
@@ -410,7 +416,22 @@ async fn building(
             span { (title) }
         }
         @if let Some(m) = b["merged_into"].as_str() {
-            p.notice { "此楼栋已合并到 " a href=(format!("/console/ledger/buildings/{m}")) { "另一条楼栋记录" } "，不再单独计数。" }
+            p.notice #merged-into {
+                "此楼栋记录已作为重复记录合并到 "
+                a href=(format!("/console/ledger/buildings/{m}")) { (text(&b["survivor"]["estate"])) " " (text(&b["survivor"]["number"])) }
+                "（保留的记录）。它登记的 " (b["recorded"]["households"].as_i64().unwrap_or(0)) " 户、"
+                (b["recorded"]["items"].as_i64().unwrap_or(0)) " 个隐患点位现全部计入并列在该楼栋下，请到那里查看和处理；此处不再单独计数。"
+            }
+        }
+        @if let Some(absorbed) = b["absorbed"].as_array().filter(|a| !a.is_empty()) {
+            p.notice #absorbed {
+                "已合并进本楼栋的重复记录："
+                @for a in absorbed {
+                    " " a href=(format!("/console/ledger/buildings/{}", text(&a["id"]))) { (text(&a["estate"])) " " (text(&a["number"])) }
+                    span.muted { "（" (text(&a["merged_at"]).chars().take(10).collect::<String>()) "）" }
+                }
+                "。它们登记的住户和隐患列在下表，标“合并记录”，只在本楼栋计数。"
+            }
         }
         div.cards {
             div.card { div.muted { "地址" } div { (text(&b["address"])) } }
@@ -434,7 +455,11 @@ async fn building(
                         td { (text(&h["room"])) }
                         td { (text(&h["owner_name"])) }
                         td { (text(&h["owner_phone"])) }
-                        td { (h["survey_result"].as_str().and_then(|s| SurveyResult::parse(s).ok()).map_or("未排查", SurveyResult::label)) }
+                        td {
+                            (h["survey_result"].as_str().and_then(|s| SurveyResult::parse(s).ok()).map_or("未排查", SurveyResult::label))
+                            @if h["recorded_in"].is_string() { " " span.badge { "合并记录" } }
+                            @if let Some(n) = h["merged_from"].as_array().map(Vec::len).filter(|n| *n > 0) { " " span.badge { "含 " (n) " 条重复登记" } }
+                        }
                         td {
                             @for it in items_by_household.get(&hid).into_iter().flatten() {
                                 div {
@@ -510,8 +535,22 @@ fn item_filters(f: &ItemFilter, total: Option<u64>) -> Markup {
             } }
             button.btn.primary type="submit" { "筛选隐患" }
             @if let Some(n) = total { span.muted { "共 " (n) " 条" } }
+            a.btn href=(export_link(f)) title="本范围内的全部隐患，户主姓名和电话已脱敏" { "导出台账 XLSX" }
         }
     }
+}
+
+/// The masked ledger export of the unit or street the list is narrowed to (else the scope).
+fn export_link(f: &ItemFilter) -> String {
+    let mut q: Vec<(&str, &str)> = Vec::new();
+    if !f.unit.is_empty() {
+        q.push(("unit", &f.unit));
+    }
+    if !f.street.is_empty() {
+        q.push(("street", &f.street));
+    }
+    let q = serde_urlencoded::to_string(&q).unwrap_or_default();
+    format!("/console/ledger/export.xlsx?{q}")
 }
 
 /// One row of the filtered item list.
@@ -561,10 +600,11 @@ pub fn filtered_items(
     let sql = format!(
         "SELECT t.id, b.id, b.estate, b.number, COALESCE(h.stair_unit, ''), COALESCE(h.room, ''), t.category, t.state,
                 t.found_at, t.state_since, b.high_rise
-         FROM p_item t JOIN p_building b ON b.id = t.building_id
+         FROM p_item t JOIN p_building b ON b.id = {item_building}
          LEFT JOIN p_household h ON h.id = t.household_id
-         WHERE t.deleted = 0 AND b.merged_into IS NULL AND {cond}
-         ORDER BY b.street_code, b.estate_norm, b.number_norm, h.stair_unit, h.floor, h.room_norm, t.id"
+         WHERE t.deleted = 0 AND {cond}
+         ORDER BY b.street_code, b.estate_norm, b.number_norm, h.stair_unit, h.floor, h.room_norm, t.id",
+        item_building = merge::ITEM_BUILDING,
     );
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(params))?;
@@ -688,7 +728,7 @@ async fn item(
         .read(move |c| {
             let building: Option<String> = c
                 .query_row(
-                    "SELECT building_id FROM p_item WHERE id = ?1",
+                    &format!("SELECT {} FROM p_item t WHERE t.id = ?1", merge::ITEM_BUILDING),
                     [&id2],
                     |r| r.get(0),
                 )
@@ -790,7 +830,10 @@ async fn item(
                         td { (text(&e["to_state_label"])) }
                         td { (names.get(&text(&e["by_account"])).cloned().unwrap_or_else(|| "（未知账号）".into())) }
                         td { (e["role"].as_str().and_then(|r| pengwang_shared::role::Role::parse(r).ok()).map_or("", |r| r.label())) }
-                        td { @if let Some(why) = e["invalid_reason"].as_str() { span.badge.bad { "无效：" (why) } } }
+                        td {
+                            (text(&e["note"]))
+                            @if let Some(why) = e["invalid_reason"].as_str() { " " span.badge.bad { "无效：" (why) } }
+                        }
                     }
                 }
             }

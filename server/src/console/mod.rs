@@ -41,6 +41,9 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "pw_session";
+/// No console form field is longer than this (the longest are the monthly summary's sections);
+/// stricter limits (a step's reason, a name) are checked where the value is used.
+const MAX_FIELD_CHARS: usize = 10_000;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -65,6 +68,17 @@ pub fn routes() -> Router<AppState> {
         .merge(settings::routes())
         .merge(reports::routes())
         .merge(exports::routes())
+        .layer(axum::middleware::map_response(no_store))
+}
+
+/// Console pages carry personal data (masked, or revealed on request): no browser or proxy
+/// keeps a copy. Responses that set their own caching (content-addressed photos) keep it.
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The signed-in console user.
@@ -198,6 +212,18 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
         console
             .check_csrf(&token.csrf)
             .map_err(IntoResponse::into_response)?;
+        let fields: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        if let Some((name, _)) = fields
+            .iter()
+            .find(|(_, v)| v.chars().count() > MAX_FIELD_CHARS)
+        {
+            return Err(PageError(AppError::bad_request(
+                "field_too_long",
+                format!("表单项“{name}”太长：每项最多 {MAX_FIELD_CHARS} 字"),
+            ))
+            .into_response());
+        }
         let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
             PageError(AppError::bad_request(
                 "invalid_form",
@@ -258,7 +284,10 @@ impl IntoResponse for PageError {
 
 async fn stylesheet() -> impl IntoResponse {
     (
-        [(CONTENT_TYPE, "text/css; charset=utf-8")],
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "max-age=3600"),
+        ],
         include_str!("console.css"),
     )
 }

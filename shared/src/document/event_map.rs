@@ -16,6 +16,7 @@ pub(super) fn write<D: Transactable>(
     events: &ObjId,
     e: &Event,
 ) -> Result<(), DocumentError> {
+    check_note(&e.note)?;
     let m = doc.put_object(events, e.id.to_string(), ObjType::Map)?;
     doc.put(&m, "kind", e.kind.code())?;
     if let Some(to) = e.to {
@@ -112,7 +113,7 @@ pub(super) fn read<D: ReadDoc>(doc: &D, id: &str, m: &ObjId) -> Result<Event, Do
         by: AccountId::parse(&need("by")?)?,
         role: Role::parse(&need("role")?)?,
         device: text("device")?.map(|s| DeviceId::parse(&s)).transpose()?,
-        note: text("note")?.unwrap_or_default(),
+        note: check_note(&text("note")?.unwrap_or_default())?.to_owned(),
         photos: parse_list("photos")?
             .iter()
             .map(|s| PhotoHash::parse(s))
@@ -139,4 +140,32 @@ pub(super) fn read<D: ReadDoc>(doc: &D, id: &str, m: &ObjId) -> Result<Event, Do
             document_no: text("document_no")?,
         },
     })
+}
+
+/// The longest note an event may carry (a reason, a remark): the same as the 备注 field.
+pub const MAX_NOTE_CHARS: usize = 1000;
+
+/// Refuses an event note longer than [`MAX_NOTE_CHARS`], written or read.
+fn check_note(note: &str) -> Result<&str, crate::ParseError> {
+    if note.chars().count() > MAX_NOTE_CHARS {
+        let shown: String = note.chars().take(20).collect();
+        return Err(crate::ParseError::new(
+            "note",
+            format!("{shown}…"),
+            format!("说明不能超过 {MAX_NOTE_CHARS} 字"),
+        ));
+    }
+    Ok(note)
+}
+
+#[cfg(test)]
+mod note_tests {
+    use super::*;
+
+    #[test]
+    fn an_event_note_holds_at_most_a_thousand_characters() {
+        assert!(check_note(&"字".repeat(MAX_NOTE_CHARS)).is_ok());
+        let err = check_note(&"字".repeat(MAX_NOTE_CHARS + 1)).unwrap_err();
+        assert!(err.to_string().contains("说明不能超过 1000 字"), "{err}");
+    }
 }
