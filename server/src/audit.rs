@@ -63,6 +63,67 @@ impl Action {
             Action::DuplicateMerge => "duplicate.merge",
         }
     }
+    /// The action in words, as the audit view shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::AccountCreate => "创建账号",
+            Action::EnrollmentCodeIssue => "签发注册码",
+            Action::DeviceEnroll => "设备注册",
+            Action::DeviceRevoke => "吊销设备",
+            Action::ConflictResolve => "裁定冲突",
+            Action::ReportExport => "导出报表",
+            Action::CampaignChange => "修改活动设置",
+            Action::ReportFreeze => "冻结附件2",
+            Action::ReportSubmit => "提交附件2",
+            Action::ReportUnfreeze => "解冻附件2",
+            Action::LedgerExport => "导出台账",
+            Action::ContactChange => "修改附件1联系人",
+            Action::PhoneReveal => "查看完整手机号码",
+            Action::DocumentUpload => "上传工作方案",
+            Action::DocumentDownload => "下载材料",
+            Action::SummarySave => "保存月度总结",
+            Action::SignIn => "登录控制台",
+            Action::PasswordReset => "重置密码",
+            Action::AccountDisable => "停用账号",
+            Action::EnrollmentCodeWithdraw => "撤回注册码",
+            Action::ItemStep => "隐患点位操作",
+            Action::DuplicateMerge => "合并疑似重复",
+        }
+    }
+
+    /// Every action, for reading stored codes back.
+    pub const ALL: [Action; 22] = [
+        Action::AccountCreate,
+        Action::EnrollmentCodeIssue,
+        Action::DeviceEnroll,
+        Action::DeviceRevoke,
+        Action::ConflictResolve,
+        Action::ReportExport,
+        Action::CampaignChange,
+        Action::ReportFreeze,
+        Action::ReportSubmit,
+        Action::ReportUnfreeze,
+        Action::LedgerExport,
+        Action::ContactChange,
+        Action::PhoneReveal,
+        Action::DocumentUpload,
+        Action::DocumentDownload,
+        Action::SummarySave,
+        Action::SignIn,
+        Action::PasswordReset,
+        Action::AccountDisable,
+        Action::EnrollmentCodeWithdraw,
+        Action::ItemStep,
+        Action::DuplicateMerge,
+    ];
+
+    /// The label of a stored code; an unknown code as it is.
+    pub fn label_of(code: &str) -> &str {
+        Self::ALL
+            .iter()
+            .find(|a| a.code() == code)
+            .map_or(code, |a| a.label())
+    }
 }
 
 /// One audit row about to be written. `actor` is `None` for operator commands on the server.

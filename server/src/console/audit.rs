@@ -214,27 +214,7 @@ fn actions(conn: &Connection) -> Result<Vec<String>, rusqlite::Error> {
 
 /// An action in words; unknown codes as they are.
 pub fn action_label(code: &str) -> &str {
-    match code {
-        "account.create" => "创建账号",
-        "account.password_reset" => "重置密码",
-        "account.disable" => "停用账号",
-        "enrollment_code.issue" => "签发注册码",
-        "enrollment_code.withdraw" => "撤回注册码",
-        "device.enroll" => "设备注册",
-        "device.revoke" => "吊销设备",
-        "console.sign_in" => "登录控制台",
-        "conflict.resolve" => "裁定冲突",
-        "item.step" => "隐患点位操作",
-        "duplicate.merge" => "合并疑似重复",
-        "report.export" => "导出",
-        "campaign.change" => "修改活动设置",
-        "contact.change" => "修改附件1联系人",
-        "phone.reveal" => "查看完整手机号码",
-        "document.upload" => "上传工作方案",
-        "document.download" => "下载材料",
-        "summary.save" => "保存月度总结",
-        other => other,
-    }
+    crate::audit::Action::label_of(code)
 }
 
 /// `GET /console/audit?action=&actor=&from=&to=&page=`.
