@@ -236,13 +236,13 @@ pub(crate) fn parse_month(month: Option<&str>) -> Result<(i32, u32), AppError> {
     let bad = |s: &str| {
         AppError::bad_request(
             "invalid_month",
-            format!("month must be YYYY-MM (e.g. 2026-06), got {s:?}"),
+            format!("月份应为 YYYY-MM，年份在 2000–2100 之间（如 2026-06），收到 {s:?} / month must be YYYY-MM (e.g. 2026-06)"),
         )
     };
     let Some(s) = month else {
         return Err(AppError::bad_request(
             "invalid_month",
-            "the month query parameter is required: month=YYYY-MM (e.g. 2026-06)",
+            "缺少月份 month=YYYY-MM（如 2026-06）/ the month query parameter is required: month=YYYY-MM",
         ));
     };
     let (y, m) = s.split_once('-').ok_or_else(|| bad(s))?;
@@ -367,8 +367,9 @@ pub fn compute_counted(
 }
 
 /// Streams the report rows of `units` from `p_item` — ordered by unit and household as the
-/// shared report functions require, an item of a merged-away building counted under its
-/// survivor — into `consume`. No Vec of a million items; the first row that fails to read stops
+/// shared report functions require, each item under the building (and 高层 flag) it counts in
+/// ([`crate::merge::ITEM_BUILDING`]: a merged-away building's under its survivor) — into
+/// `consume`. No Vec of a million items; the first row that fails to read stops
 /// the stream and is returned as the error.
 pub(crate) fn stream_items<T>(
     conn: &Connection,
@@ -380,9 +381,11 @@ pub(crate) fn stream_items<T>(
     }
     let marks = vec!["?"; units.len()].join(", ");
     let sql = format!(
-        "SELECT unit_code, COALESCE((SELECT b.merged_into FROM p_building b WHERE b.id = p_item.building_id), building_id), high_rise, household_id, category, state, completed_at, found_at, state_since FROM p_item
-         WHERE household_id IS NOT NULL AND found_at IS NOT NULL AND state IS NOT NULL AND unit_code IN ({marks})
-         ORDER BY unit_code, household_id"
+        "SELECT t.unit_code, b.id, b.high_rise, t.household_id, t.category, t.state, t.completed_at, t.found_at, t.state_since
+         FROM p_item t JOIN p_building b ON b.id = {item_building}
+         WHERE t.household_id IS NOT NULL AND t.found_at IS NOT NULL AND t.state IS NOT NULL AND t.unit_code IN ({marks})
+         ORDER BY t.unit_code, t.household_id",
+        item_building = crate::merge::ITEM_BUILDING,
     );
     let mut stmt = conn.prepare(&sql)?;
     let params = units.iter().map(|u| Sql::Text(u.to_string()));
