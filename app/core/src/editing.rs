@@ -226,6 +226,7 @@ impl Device {
         f: impl FnOnce(&mut AutoCommit, &Enrollment, Timestamp) -> Result<(), CoreError>,
     ) -> Result<(), CoreError> {
         let me = self.enrolled()?;
+        self.refuse_if_revoked()?;
         if !me.account.role.can_write() {
             let role = me.account.role.label();
             return Err(CoreError::NotAllowed(format!(

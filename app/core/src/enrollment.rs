@@ -1,6 +1,8 @@
 //! Who this install acts for: the enrollment (device id, token, account), the server it syncs
 //! with and the campaign settings last received. Loaded from `meta` at open, kept in memory.
 
+use std::time::Duration;
+
 use automerge::ActorId;
 use pengwang_shared::id::DeviceId;
 use pengwang_shared::protocol::{AccountInfo, EnrollRequest, EnrollResponse};
@@ -11,6 +13,9 @@ use crate::device::Device;
 use crate::error::CoreError;
 use crate::store::{key, Store};
 use crate::transport;
+
+/// How long enrollment waits for the server: someone is standing at the form.
+const ENROLL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What enrollment gave this install.
 #[derive(Clone, Debug)]
@@ -72,14 +77,21 @@ impl Device {
         code: &str,
         device_name: &str,
     ) -> Result<AccountInfo, CoreError> {
+        let url = server_address(server_url)?;
+        let code = code.trim();
+        if code.is_empty() {
+            return Err(CoreError::EnrollInput {
+                code: "enrollment_code_missing",
+                why: "no enrollment code".into(),
+            });
+        }
         let request = EnrollRequest {
             code: code.to_owned(),
             device_name: device_name.to_owned(),
         };
         let body = serde_json::to_vec(&request)
             .map_err(|e| CoreError::Invalid(format!("enrollment request: {e}")))?;
-        let url = server_url.trim_end_matches('/').to_owned();
-        let answer = transport::send(
+        let answer = transport::send_within(
             self.http(),
             reqwest::Method::POST,
             &url,
@@ -87,10 +99,12 @@ impl Device {
             None,
             "application/json",
             body,
+            ENROLL_TIMEOUT,
         )
-        .await?;
+        .await
+        .map_err(not_pengwang)?;
         let enrolled: EnrollResponse = serde_json::from_slice(&answer)
-            .map_err(|e| transport::undecodable("enrollment answer", e))?;
+            .map_err(|e| CoreError::NotPengwang(format!("cannot read its answer: {e}")))?;
         let account = enrolled.account.clone();
         self.blocking(move |device| device.store_enrollment(&url, enrolled))
             .await?;
@@ -127,8 +141,97 @@ impl Device {
     }
 }
 
+/// The server address as `http(s)://host[:port]`, or why the form's text is not one.
+pub(crate) fn server_address(text: &str) -> Result<String, CoreError> {
+    let text = text.trim();
+    let refuse = |code, why: String| Err(CoreError::EnrollInput { code, why });
+    if text.is_empty() {
+        return refuse("server_url_missing", "no server address".into());
+    }
+    if !text.contains("://") {
+        return refuse(
+            "server_url_no_scheme",
+            format!("{text:?} lacks http:// or https://"),
+        );
+    }
+    let url = match reqwest::Url::parse(text) {
+        Ok(url) => url,
+        Err(e) => return refuse("server_url_invalid", format!("{text:?}: {e}")),
+    };
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if !plain {
+        return refuse(
+            "server_url_invalid",
+            format!("{text:?} is not of the form http(s)://host[:port]"),
+        );
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// An answer no Pengwang server gives (an HTML page, another service's error) says the address
+/// is wrong, not that the code is.
+fn not_pengwang(e: CoreError) -> CoreError {
+    match e {
+        CoreError::Server {
+            status,
+            code,
+            message,
+        } if code.starts_with("http_") || code == "undecodable_response" => {
+            CoreError::NotPengwang(format!("HTTP {status}: {message}"))
+        }
+        other => other,
+    }
+}
+
 /// A `meta` value as JSON.
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CoreError> {
     serde_json::to_string(value)
         .map_err(|e| CoreError::Storage(format!("cannot encode a stored value: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> &'static str {
+        server_address(text).unwrap_err().code()
+    }
+
+    #[test]
+    fn a_server_address_is_http_or_https_host_and_port_and_nothing_else() {
+        assert_eq!(
+            server_address(" http://192.168.1.10:8080/ ").unwrap(),
+            "http://192.168.1.10:8080"
+        );
+        assert_eq!(
+            server_address("https://pengwang.example").unwrap(),
+            "https://pengwang.example"
+        );
+        assert_eq!(code(""), "server_url_missing");
+        assert_eq!(code("   "), "server_url_missing");
+        assert_eq!(code("192.168.1.10:8080"), "server_url_no_scheme");
+        assert_eq!(code("localhost:8080"), "server_url_no_scheme");
+        assert_eq!(code("ftp://pengwang.example"), "server_url_invalid");
+        assert_eq!(code("http://"), "server_url_invalid");
+        assert_eq!(code("http://host:99999"), "server_url_invalid");
+        assert_eq!(code("http://host/v1"), "server_url_invalid");
+        assert_eq!(code("http://host/?x=1"), "server_url_invalid");
+    }
+
+    #[test]
+    fn an_answer_without_a_pengwang_error_body_is_not_a_pengwang_server() {
+        let html = CoreError::from_status(404, b"<html>Not Found</html>");
+        assert_eq!(not_pengwang(html).code(), "not_pengwang_server");
+        let ours = CoreError::from_status(
+            404,
+            br#"{"code":"enrollment_code_unknown","message":"unknown code"}"#,
+        );
+        assert_eq!(not_pengwang(ours).code(), "server");
+    }
 }

@@ -34,6 +34,18 @@ pub enum CoreError {
     /// The server revoked this device; it needs a new enrollment code.
     #[error("this device has been revoked: {0}")]
     Revoked(String),
+    /// The server revoked this device: it no longer accepts edits (they could never be sent,
+    /// only wiped).
+    #[error("this device has been revoked and no longer accepts edits: {0}")]
+    RevokedReadOnly(String),
+    /// What the enrollment form holds cannot be sent: `code` says which field and why
+    /// (`server_url_missing`, `server_url_no_scheme`, `server_url_invalid`,
+    /// `enrollment_code_missing`).
+    #[error("cannot enroll: {why}")]
+    EnrollInput { code: &'static str, why: String },
+    /// The address answers, but not as a Pengwang server.
+    #[error("not a Pengwang server: {0}")]
+    NotPengwang(String),
     /// The server speaks another protocol version.
     #[error("please update the app: {0}")]
     UpdateRequired(String),
@@ -58,6 +70,9 @@ impl CoreError {
             CoreError::Offline(_) => "offline",
             CoreError::Server { .. } => "server",
             CoreError::Revoked(_) => "revoked",
+            CoreError::RevokedReadOnly(_) => "revoked_read_only",
+            CoreError::EnrollInput { code, .. } => code,
+            CoreError::NotPengwang(_) => "not_pengwang_server",
             CoreError::UpdateRequired(_) => "update_required",
             CoreError::Storage(_) | CoreError::Migration(_) => "storage",
         }

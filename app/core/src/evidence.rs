@@ -56,6 +56,7 @@ impl Device {
     /// the photo first, then name its hash in [`Device::add_item`] / [`Device::record_event`],
     /// which attach the record in their own commit. Ingesting the same photo twice stores it once.
     pub fn ingest_photo(&self, original: &[u8]) -> Result<PhotoHash, CoreError> {
+        self.refuse_if_revoked()?;
         let photo = ingest(original, &PhotoLimits::default())?;
         self.store().put_photo(&photo, self.now())?;
         Ok(photo.meta.hash)

@@ -14,8 +14,8 @@ pub const MAX_GRID: u32 = 5_000;
 impl Device {
     /// Adds the households of `units` stairwell units (单元 "1", "2" …), floors `1..=floors`
     /// and `rooms_per_floor` rooms on each (room `{floor}{nn}`: 101, 102 …), skipping any
-    /// already recorded with the same unit, floor and room. One commit; returns how many were
-    /// added.
+    /// already recorded with the same unit, floor and room (a deleted one counts while it still
+    /// holds live items). One commit; returns how many were added.
     pub fn add_household_grid(
         &self,
         b: BuildingId,
@@ -32,11 +32,14 @@ impl Device {
         let mut added = 0;
         let message = format!("add household grid {units}x{floors}x{rooms_per_floor}");
         self.write_with_photos(b, &message, Target::Existing, &[], |doc, me, _| {
-            let existing: Vec<(String, Option<i64>, String)> = read(&*doc)?
+            let building = read(&*doc)?;
+            // A household deleted while another phone recorded an item there is still present
+            // (the street decides): a grid over it must not add a duplicate.
+            let existing: Vec<(String, Option<i64>, String)> = building
                 .households
-                .values()
-                .filter(|h| !h.deleted)
-                .map(|h| {
+                .iter()
+                .filter(|(id, _)| crate::survey::listed(&building, **id))
+                .map(|(_, h)| {
                     let text = |k: &str| {
                         h.fields
                             .get(k)

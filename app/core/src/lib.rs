@@ -54,5 +54,8 @@ pub use evidence::PhotoFiles;
 pub use household_grid::MAX_GRID;
 pub use places::Place;
 pub use status::{Status, Wiped};
-pub use survey::{BuildingSummary, HouseholdView, ItemView, PhotoView, Revisit, StepView};
+pub use survey::{
+    BuildingSummary, HistoryEntry, HouseholdView, ItemView, PhotoView, Revisit, StepView,
+    HELD_LABEL,
+};
 pub use sync::SyncReport;

@@ -33,6 +33,8 @@ pub struct Status {
     pub my_conflicts: usize,
     /// When the last sync finished without error.
     pub last_sync_at: Option<Timestamp>,
+    /// The same as `YYYY-MM-DD HH:MM` in Asia/Shanghai, whatever the phone's time zone.
+    pub last_sync_local: Option<String>,
     /// The server's message when it revoked this device; syncing stops until re-enrolled.
     pub revoked: Option<String>,
 }
@@ -70,9 +72,19 @@ impl Device {
             server_url: self.server_url(),
             pending: self.pending()?,
             open_conflicts: u32::try_from(open_conflicts).unwrap_or(0),
+            last_sync_local: last_sync_at.map(crate::survey::local_time),
             last_sync_at,
             revoked,
         })
+    }
+
+    /// Refuses an edit once the server has revoked this device: nothing written now could
+    /// ever be sent, only wiped.
+    pub(crate) fn refuse_if_revoked(&self) -> Result<(), CoreError> {
+        match self.store().meta(key::REVOKED)?.filter(|m| !m.is_empty()) {
+            Some(message) => Err(CoreError::RevokedReadOnly(message)),
+            None => Ok(()),
+        }
     }
 
     /// Whether the server answers `GET /health` within a few seconds.

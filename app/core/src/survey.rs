@@ -63,7 +63,16 @@ pub struct HouseholdView {
     pub visit_attempts: Option<i64>,
     /// Live items of the household.
     pub items: usize,
+    /// Deleted, yet still holding live items (deleted on one phone while another recorded an
+    /// item there): kept visible with [`HELD_LABEL`] until the street decides. A deleted
+    /// household without live items is not listed at all.
+    pub deleted: bool,
+    /// [`HELD_LABEL`] for such a household.
+    pub deleted_label: Option<&'static str>,
 }
+
+/// What a deleted household that still holds live items says on the phone.
+pub const HELD_LABEL: &str = "已删除，但仍有隐患 — 待街道裁定";
 
 /// A household to visit again, with its building.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -89,12 +98,32 @@ pub struct StepView {
     pub label: &'static str,
 }
 
+/// One entry of an item's history: what was done, by whom, when (Asia/Shanghai).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub kind: EventKind,
+    /// 登记, 告知劝导, 整改完成待核查, 复核销号 …
+    pub label: &'static str,
+    /// 本人 for this account, otherwise the author's role (社区网格员 …).
+    pub by: String,
+    pub at: pengwang_shared::time::Timestamp,
+    /// `YYYY-MM-DD HH:MM`, Asia/Shanghai, whatever the phone's time zone.
+    pub at_local: String,
+    pub note: String,
+    /// Marked invalid by the fold (kept, not counted), with its reason.
+    pub invalid: Option<String>,
+}
+
 /// One hazard item with everything its screen shows.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ItemView {
     pub id: ItemId,
     pub building: BuildingId,
     pub household: Option<HouseholdId>,
+    /// 单元/房号 of the household ("1单元 101"), 公共部位 for common parts.
+    pub place: String,
+    /// The item's household was deleted while the item is live: a conflict for the street.
+    pub household_deleted: bool,
     pub category: Category,
     pub category_label: &'static str,
     pub fields: Fields,
@@ -110,8 +139,11 @@ pub struct ItemView {
     pub opening_shortfall: Option<String>,
     pub photos: Vec<PhotoView>,
     pub steps: Vec<StepView>,
-    /// Field, tombstone and lifecycle conflicts on this item in the device's copy.
+    /// Field, tombstone and lifecycle conflicts on this item in the device's copy, and its
+    /// household's deletion while it is live.
     pub conflicts: usize,
+    /// Every event, oldest first.
+    pub history: Vec<HistoryEntry>,
 }
 
 impl Device {
@@ -178,18 +210,44 @@ impl Device {
         let account = self.enrolled()?.account;
         let settings = self.settings();
         let folded = fold(&record.events, &settings, record.deleted);
+        let household_deleted = orphaned(&building, record);
         let conflicts = self
             .conflicts(b)?
             .iter()
             .filter(|c| c.record() == RecordRef::Item(item))
             .count()
-            + usize::from(folded.is_forked());
+            + usize::from(folded.is_forked())
+            + usize::from(household_deleted);
         let (hazard, opening_shortfall) = hazard_of(record, &settings);
         let today = self.now().local_date();
+        let mut events: Vec<&Event> = record.events.iter().collect();
+        events.sort_by_key(|e| (e.at, e.id));
+        let history = events
+            .into_iter()
+            .map(|e| HistoryEntry {
+                kind: e.kind,
+                label: e.kind.label(),
+                by: if e.by == account.id {
+                    "本人".to_owned()
+                } else {
+                    e.role.label().to_owned()
+                },
+                at: e.at,
+                at_local: local_time(e.at),
+                note: e.note.clone(),
+                invalid: folded
+                    .invalid
+                    .iter()
+                    .find(|i| i.event == e.id)
+                    .map(|i| i.reason.clone()),
+            })
+            .collect();
         Ok(ItemView {
             id: item,
             building: b,
             household: record.household,
+            place: place_of(&building, record.household),
+            household_deleted,
             category: record.category,
             category_label: record.category.label(),
             fields: record.fields.clone(),
@@ -212,6 +270,7 @@ impl Device {
                 .collect(),
             steps: offered_steps(record, &account, &settings),
             conflicts,
+            history,
         })
     }
 
@@ -235,7 +294,8 @@ impl Device {
     }
 
     /// Field, tombstone and lifecycle conflicts on the items this account recorded, in every
-    /// building on the device: what the conflict badge counts.
+    /// building on the device, and live items left in a deleted household when this account
+    /// recorded the item or the household: what the conflict badge counts.
     pub fn conflicts_on_my_items(&self) -> Result<usize, CoreError> {
         let me = self.enrolled()?.account.id.to_string();
         let settings = self.settings();
@@ -254,6 +314,14 @@ impl Device {
             }
             for (i, record) in &building.items {
                 if mine(i) && fold(&record.events, &settings, record.deleted).is_forked() {
+                    n += 1;
+                }
+                let my_household = record.household.is_some_and(|h| {
+                    building.households.get(&h).is_some_and(|r| {
+                        r.fields.get("created_by").and_then(FieldValue::as_str) == Some(me.as_str())
+                    })
+                });
+                if orphaned(&building, record) && (mine(i) || my_household) {
                     n += 1;
                 }
             }
@@ -314,7 +382,7 @@ fn household_views(b: &BuildingDoc) -> Vec<HouseholdView> {
     let mut out: Vec<HouseholdView> = b
         .households
         .iter()
-        .filter(|(_, h)| !h.deleted)
+        .filter(|(id, _)| listed(b, **id))
         .map(|(id, h)| {
             let text = |k: &str| h.fields.get(k).and_then(FieldValue::as_str);
             let result = text("survey_result").and_then(|s| SurveyResult::parse(s).ok());
@@ -329,11 +397,9 @@ fn household_views(b: &BuildingDoc) -> Vec<HouseholdView> {
                 owner_name: text("owner_name").map(mask_name),
                 owner_phone: text("owner_phone").map(mask_phone),
                 visit_attempts: h.fields.get("visit_attempts").and_then(FieldValue::as_i64),
-                items: b
-                    .items
-                    .values()
-                    .filter(|i| i.household == Some(*id) && !i.deleted)
-                    .count(),
+                items: live_items(b, *id),
+                deleted: h.deleted,
+                deleted_label: h.deleted.then_some(HELD_LABEL),
             }
         })
         .collect();
@@ -345,6 +411,53 @@ fn household_views(b: &BuildingDoc) -> Vec<HouseholdView> {
         ))
     });
     out
+}
+
+/// Live (not deleted) items of household `h`.
+fn live_items(b: &BuildingDoc, h: HouseholdId) -> usize {
+    b.items
+        .values()
+        .filter(|i| i.household == Some(h) && !i.deleted)
+        .count()
+}
+
+/// Whether household `h` is shown and counted: it is not deleted, or it was deleted while
+/// another phone recorded an item there and that item is still live (the street decides). The
+/// household grid treats such a household as present too, so it is never recreated.
+pub(crate) fn listed(b: &BuildingDoc, h: HouseholdId) -> bool {
+    b.households
+        .get(&h)
+        .is_some_and(|r| !r.deleted || live_items(b, h) > 0)
+}
+
+/// A live item whose household is deleted.
+fn orphaned(b: &BuildingDoc, item: &ItemRecord) -> bool {
+    !item.deleted
+        && item
+            .household
+            .and_then(|h| b.households.get(&h))
+            .is_some_and(|h| h.deleted)
+}
+
+/// "1单元 101" for a household, 公共部位 for common parts.
+fn place_of(b: &BuildingDoc, household: Option<HouseholdId>) -> String {
+    let Some(h) = household else {
+        return "公共部位".to_owned();
+    };
+    let Some(record) = b.households.get(&h) else {
+        return String::new();
+    };
+    let text = |k: &str| record.fields.get(k).and_then(FieldValue::as_str);
+    format!(
+        "{}单元 {}",
+        text("unit").unwrap_or("—"),
+        text("room").unwrap_or("—")
+    )
+}
+
+/// `YYYY-MM-DD HH:MM` in Asia/Shanghai, whatever the phone's time zone.
+pub(crate) fn local_time(t: pengwang_shared::time::Timestamp) -> String {
+    t.local().format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// Sorts "2" before "10" (unit and room numbers are text).
@@ -555,6 +668,24 @@ mod tests {
         );
         assert_eq!(view.photos[0].hash, photo);
         assert_eq!(view.photos[0].role, PhotoRole::Before);
+        assert_eq!(
+            (view.place.as_str(), view.household_deleted),
+            ("1单元 101", false)
+        );
+        // Chongqing's date and time, not UTC's (the clock: 2026-05-28 20:26:40 UTC).
+        let history: Vec<_> = view
+            .history
+            .iter()
+            .map(|e| {
+                (
+                    e.label,
+                    e.by.as_str(),
+                    e.at_local.as_str(),
+                    e.invalid.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(history, vec![("登记", "本人", "2026-05-29 04:26", None)]);
         assert_eq!(device.items(b, Some(households[0].id)).unwrap().len(), 1);
         assert_eq!(device.verification_list().unwrap().len(), 0);
         assert_eq!(device.conflicts_on_my_items().unwrap(), 0);

@@ -33,9 +33,35 @@ pub(crate) async fn send(
     content_type: &str,
     body: Vec<u8>,
 ) -> Result<Vec<u8>, CoreError> {
+    send_within(
+        client,
+        method,
+        base_url,
+        path,
+        token,
+        content_type,
+        body,
+        TIMEOUT,
+    )
+    .await
+}
+
+/// [`send`] giving up after `timeout` (enrollment waits less than a sync).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn send_within(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    base_url: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Result<Vec<u8>, CoreError> {
     let url = format!("{}{path}", base_url.trim_end_matches('/'));
     let mut request = client
         .request(method, url)
+        .timeout(timeout)
         .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
         .header(CONTENT_TYPE, content_type)
         .body(body);

@@ -277,3 +277,119 @@ async fn the_device_asks_again_while_the_server_has_more() {
     let report = a.device.sync().await.unwrap();
     assert_eq!((report.rounds, server.sync_requests()), (2, 2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_household_deleted_on_one_phone_while_another_records_an_item_there_stays_visible() {
+    let server = FakeServer::start().await;
+    let a = TestDevice::enrolled(&server, &inspector()).await;
+    let b = TestDevice::enrolled(&server, &inspector()).await;
+    let building = a
+        .device
+        .create_building(location(), &building_fields())
+        .unwrap();
+    assert_eq!(a.device.add_household_grid(building, 1, 2, 1).unwrap(), 2);
+    a.device.sync().await.unwrap();
+    b.device.sync().await.unwrap();
+    let room = |d: &TestDevice, room: &str| {
+        let hs = d.device.households(building).unwrap();
+        hs.into_iter().find(|h| h.room == room).unwrap()
+    };
+    let h201 = room(&a, "201").id;
+
+    // Offline at the same time: A deletes 201 (recorded by mistake, no items yet), B finds an
+    // awning there.
+    a.device
+        .delete(building, RecordRef::Household(h201))
+        .unwrap();
+    assert_eq!(a.device.households(building).unwrap().len(), 1);
+    let item = b
+        .device
+        .add_item(
+            building,
+            pengwang_shared::item::Category::Awning,
+            Some(h201),
+            &[],
+            vec![photo(2)],
+            "",
+        )
+        .unwrap();
+    for d in [&a, &b, &a] {
+        d.device.sync().await.unwrap();
+    }
+
+    for d in [&a, &b] {
+        let held = room(d, "201");
+        assert_eq!(
+            (held.id, held.deleted, held.deleted_label, held.items),
+            (h201, true, Some("已删除，但仍有隐患 — 待街道裁定"), 1)
+        );
+        assert!(!room(d, "101").deleted);
+        let items = d.device.items(building, Some(h201)).unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(
+            (
+                items[0].id,
+                items[0].household_deleted,
+                items[0].conflicts,
+                items[0].place.as_str()
+            ),
+            (item, true, 1, "1单元 201")
+        );
+        let summary = &d.device.my_buildings().unwrap()[0];
+        assert_eq!((summary.households, summary.items), (2, 1));
+        // The badge: A recorded the household, B the item; both see the conflict.
+        assert_eq!(d.device.conflicts_on_my_items().unwrap(), 1);
+        assert_eq!(d.device.status().unwrap().my_conflicts, 1);
+    }
+    // Regenerating the grid does not recreate 201 beside the deleted one.
+    assert_eq!(a.device.add_household_grid(building, 1, 2, 1).unwrap(), 0);
+    assert_eq!(a.device.households(building).unwrap().len(), 2);
+    assert_eq!(
+        a.device
+            .delete(building, RecordRef::Household(h201))
+            .unwrap_err()
+            .code(),
+        "not_allowed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_phone_refuses_edits() {
+    let server = FakeServer::start().await;
+    let a = TestDevice::enrolled(&server, &inspector()).await;
+    let (building, item) = a.building_with_item();
+    server.fail_next(Fault::Status(403, "device_revoked"));
+    assert_eq!(a.device.sync().await.unwrap_err().code(), "revoked");
+    let before = a.device.heads(building).unwrap();
+
+    let err = a
+        .device
+        .set_field(
+            building,
+            RecordRef::Item(item),
+            "note",
+            FieldValue::Text("x".into()),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "revoked_read_only");
+    assert_eq!(
+        a.device
+            .record_event(building, item, notify())
+            .unwrap_err()
+            .code(),
+        "revoked_read_only"
+    );
+    assert_eq!(
+        a.device
+            .add_household_grid(building, 1, 1, 1)
+            .unwrap_err()
+            .code(),
+        "revoked_read_only"
+    );
+    assert_eq!(
+        a.device.ingest_photo(b"\xff\xd8").unwrap_err().code(),
+        "revoked_read_only"
+    );
+    assert_eq!(a.device.heads(building).unwrap(), before);
+    assert_eq!(a.device.pending().unwrap().docs, 1);
+}
