@@ -22,7 +22,7 @@ use tauri::test::{
 use tauri::webview::InvokeRequest;
 use tauri::WebviewWindow;
 
-/// 2026-05-28 12:26 in Chongqing: before every deadline.
+/// 2026-05-29 04:26 in Chongqing (2026-05-28 20:26 UTC): before every deadline.
 const NOW: i64 = 1_780_000_000;
 const COMMUNITY: &str = "500103001003";
 
@@ -275,6 +275,68 @@ fn an_unreachable_server_is_offline_in_plain_chinese() {
 }
 
 #[test]
+fn a_bad_server_address_is_named_before_anything_is_sent() {
+    let phone = Phone::new();
+    let cases = [
+        (
+            "",
+            "server_url_missing",
+            "请填写服务器地址，例如 http://192.168.1.10:8080。",
+        ),
+        (
+            "192.168.1.10:8080",
+            "server_url_no_scheme",
+            "服务器地址要以 http:// 或 https:// 开头，例如 http://192.168.1.10:8080。",
+        ),
+        (
+            "http://192.168.1.10:8080/v1",
+            "server_url_invalid",
+            "服务器地址格式不对，应为 http://地址:端口，例如 http://192.168.1.10:8080。",
+        ),
+    ];
+    for (url, code, message) in cases {
+        let args = json!({"serverUrl": url, "code": "X", "deviceName": "测试机"});
+        let err = phone.fail("enroll", args);
+        assert_eq!(
+            (err["code"].as_str(), err["message"].as_str()),
+            (Some(code), Some(message)),
+            "{url}"
+        );
+    }
+    let args = json!({"serverUrl": phone.server, "code": "  ", "deviceName": "测试机"});
+    assert_eq!(
+        phone.fail("enroll", args)["code"],
+        "enrollment_code_missing"
+    );
+
+    // Some other web server: it answers, but not as Pengwang.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf);
+        let body = "<html>Not Found</html>";
+        let head = format!(
+            "HTTP/1.1 404 Not Found\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body.as_bytes()).unwrap();
+    });
+    let args = json!({"serverUrl": other, "code": "ABCD-1234", "deviceName": "测试机"});
+    let err = phone.fail("enroll", args);
+    assert_eq!(
+        (err["code"].as_str(), err["message"].as_str()),
+        (
+            Some("not_pengwang_server"),
+            Some("这个地址不是棚网服务器，请核对服务器地址（含端口）。")
+        )
+    );
+    assert_eq!(phone.call("status", json!({}))["account"], Value::Null);
+}
+
+#[test]
 fn sync_reports_the_servers_conflicts_and_remembers_when_it_finished() {
     let phone = Phone::new();
     phone.enroll();
@@ -293,6 +355,8 @@ fn sync_reports_the_servers_conflicts_and_remembers_when_it_finished() {
         (json!(3), json!(NOW))
     );
     assert_eq!(status["my_conflicts"], json!(0));
+    // Chongqing time, whatever zone the phone (or this machine) is set to.
+    assert_eq!(status["last_sync_local"], "2026-05-29 04:26");
 }
 
 #[test]
@@ -310,6 +374,29 @@ fn a_revoked_device_stops_syncing_and_wipe_says_what_was_unsynced() {
     let status = phone.call("status", json!({}));
     assert_eq!(status["revoked"], "device revoked by the street");
     assert_eq!(status["pending"], json!({"docs": 1, "photos": 1}));
+    // Edits are refused now: they could never be uploaded.
+    let (b, h) = {
+        let list = phone.call("my_buildings", json!({}));
+        let b = list[0]["id"].as_str().unwrap().to_owned();
+        let h = phone.call("households", json!({ "building": b }))[1]["id"].clone();
+        (b, h)
+    };
+    let record = json!({"record": "household", "id": h});
+    let err = phone.fail(
+        "set_field",
+        json!({"building": b, "record": record, "key": "survey_result", "value": "hazard"}),
+    );
+    assert_eq!(
+        (err["code"].as_str(), err["message"].as_str()),
+        (
+            Some("revoked_read_only"),
+            Some("本机已被停用，不能再登记或修改（修改无法上传）。请联系管理员重新注册。")
+        )
+    );
+    assert_eq!(
+        phone.call("status", json!({}))["pending"],
+        json!({"docs": 1, "photos": 1})
+    );
     let wiped = phone.call("wipe", json!({}));
     assert_eq!(
         wiped,
@@ -455,7 +542,19 @@ fn a_photo_is_refused_in_plain_chinese_and_attached_by_headers() {
     assert_eq!(err["code"], "invalid_photo");
     assert_eq!(
         err["message"],
-        "这张照片无法使用（已损坏、格式不支持或过大），请重新拍摄。"
+        "这张照片是 HEIF/HEIC 格式，无法使用。请把相机设置为 JPEG/兼容格式后重新拍摄。"
+    );
+    let mut cut = fixture("orientation/portrait_1.jpg");
+    cut.truncate(cut.len() / 3);
+    let err = phone
+        .request("ingest_photo", InvokeBody::Raw(cut), &[])
+        .unwrap_err();
+    assert_eq!(
+        (err["code"].as_str(), err["message"].as_str()),
+        (
+            Some("invalid_photo"),
+            Some("照片文件已损坏或不完整，请重新拍摄。")
+        )
     );
     let err = phone.fail("ingest_photo", json!({"bytes": "not raw"}));
     assert_eq!(
@@ -488,6 +587,16 @@ fn only_the_street_is_offered_the_close_of_an_inspectors_fix() {
     let phone = Phone::new();
     phone.enroll();
     let (b, _, i, _) = phone.surveyed();
+    // A fix without its after photo is refused with the rule, in Chinese.
+    let step = json!({"kind": "submit", "note": "", "photos": [], "detail": {"method": "removed"}});
+    let err = phone.fail(
+        "record_step",
+        json!({"building": b, "item": i, "step": step}),
+    );
+    assert_eq!(
+        (err["code"].as_str(), err["message"].as_str()),
+        (Some("not_allowed"), Some("整改完成需要拍摄整改后照片。"))
+    );
     let after = phone.photo("orientation/landscape_2.jpg");
     let step =
         json!({"kind": "submit", "note": "", "photos": [after], "detail": {"method": "removed"}});
@@ -502,6 +611,11 @@ fn only_the_street_is_offered_the_close_of_an_inspectors_fix() {
     );
     assert_eq!(phone.call("verification_list", json!({})), json!([]));
     let step = json!({"kind": "close", "note": "", "photos": [], "detail": {}});
+    let err = phone.fail(
+        "record_step",
+        json!({"building": b, "item": i, "step": step.clone()}),
+    );
+    assert_eq!(err["message"], "社区网格员不能进行“复核销号”。");
     let err = phone.fail(
         "record_step",
         json!({"building": b, "item": i, "step": step.clone()}),
