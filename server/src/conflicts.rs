@@ -181,11 +181,12 @@ pub fn duplicate_buildings(conn: &Connection, scope: &Scope) -> Result<Vec<Value
         "SELECT * FROM (
             SELECT b.street_code, b.estate_norm, b.number_norm, b.id, b.street_code, b.community_code, b.estate, b.number,
                    b.address, b.floors, b.height_m, b.survey_status,
-                   (SELECT COUNT(*) FROM p_household h WHERE h.building_id = b.id AND h.deleted = 0),
+                   {households},
                    (SELECT COUNT(*) FROM p_item t WHERE t.building_id = b.id AND t.deleted = 0),
                    COUNT(*) OVER (PARTITION BY b.street_code, b.estate_norm, b.number_norm) AS n
             FROM p_building b WHERE b.merged_into IS NULL AND {cond})
-         WHERE n >= 2 ORDER BY 1, 2, 3, 4"
+         WHERE n >= 2 ORDER BY 1, 2, 3, 4",
+        households = crate::merge::counted_households("b.id"),
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(params), |r| {
@@ -201,9 +202,10 @@ pub fn duplicate_buildings(conn: &Connection, scope: &Scope) -> Result<Vec<Value
     Ok(groups(rows.collect::<Result<_, _>>()?))
 }
 
-/// Households (not deleted) with the same 单元 and room (normalised) in one building or in
-/// buildings that are themselves duplicates (same street, estate and number). Personal fields are
-/// masked.
+/// Households (not deleted, not merged away) with the same 单元 and room (normalised) in one
+/// building or in buildings that are themselves duplicates (same street, estate and number) —
+/// merged or not: a household of a merged-away building counts under the survivor and may still
+/// have a twin there. Personal fields are masked.
 pub fn duplicate_households(conn: &Connection, scope: &Scope) -> Result<Vec<Value>, DbError> {
     let (cond, params) = scope::filter(scope, "b", "estate_norm");
     let sql = format!(
@@ -212,7 +214,7 @@ pub fn duplicate_households(conn: &Connection, scope: &Scope) -> Result<Vec<Valu
                    b.estate, b.number, h.floor, h.room, h.survey_result, h.fields_json,
                    COUNT(*) OVER (PARTITION BY b.street_code, b.estate_norm, b.number_norm, h.stair_unit, h.room_norm) AS n
             FROM p_household h JOIN p_building b ON b.id = h.building_id
-            WHERE h.deleted = 0 AND h.room_norm <> '' AND b.merged_into IS NULL
+            WHERE h.deleted = 0 AND h.room_norm <> ''
               AND h.id NOT IN (SELECT merged_id FROM household_merge) AND {cond})
          WHERE n >= 2 ORDER BY 1, 2, 3, 4, 5, 6"
     );

@@ -193,16 +193,17 @@ pub fn compute(
     })
 }
 
-/// Live items per (unit, street, state) in scope. Items of a merged-away building still count:
-/// merging links records, it removes no item.
+/// Live items per (unit, street, state) in scope. Items of a merged-away building still count,
+/// under its survivor: merging links records, it removes no item.
 fn state_counts(
     conn: &Connection,
     scope: &Scope,
 ) -> Result<Vec<(String, String, ItemState, u64)>, DbError> {
     let (cond, params) = scope::filter(scope, "b", "estate_norm");
     let sql = format!(
-        "SELECT b.unit_code, b.street_code, t.state, COUNT(*) FROM p_item t JOIN p_building b ON b.id = t.building_id
-         WHERE t.deleted = 0 AND t.state IS NOT NULL AND {cond} GROUP BY 1, 2, 3"
+        "SELECT b.unit_code, b.street_code, t.state, COUNT(*) FROM p_item t JOIN p_building b ON b.id = {item_building}
+         WHERE t.deleted = 0 AND t.state IS NOT NULL AND {cond} GROUP BY 1, 2, 3",
+        item_building = crate::merge::ITEM_BUILDING,
     );
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(params))?;
@@ -234,9 +235,10 @@ fn overdue_items(
     let marks = vec!["?"; overdue.len()].join(", ");
     params.extend(overdue.iter().map(|s| Sql::Text(s.code().to_owned())));
     let sql = format!(
-        "SELECT t.id, t.building_id, b.street_code, b.estate, b.number, t.category, t.state
-         FROM p_item t JOIN p_building b ON b.id = t.building_id
-         WHERE {cond} AND t.deleted = 0 AND t.state IN ({marks})"
+        "SELECT t.id, b.id, b.street_code, b.estate, b.number, t.category, t.state
+         FROM p_item t JOIN p_building b ON b.id = {item_building}
+         WHERE {cond} AND t.deleted = 0 AND t.state IN ({marks})",
+        item_building = crate::merge::ITEM_BUILDING,
     );
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(params))?;

@@ -26,6 +26,34 @@ use crate::audit::{self, Action, NewAudit};
 use crate::db::DbError;
 use crate::error::AppError;
 
+/// SQL: the building an item (alias `t`) counts under. That is the building of the household it
+/// counts under (`p_item.household_id`, already the survivor of a household merge), or its own
+/// document's building for an item on common parts — and, when that building was merged away,
+/// its survivor. Every count of items (ledger, survey, item list, 附件2, charts) joins
+/// `p_building` on this, so an item counts once, under one building, everywhere.
+pub const ITEM_BUILDING: &str = "(SELECT COALESCE(cb.merged_into, cb.id) FROM p_building cb
+    WHERE cb.id = COALESCE((SELECT ch.building_id FROM p_household ch WHERE ch.id = t.household_id), t.building_id))";
+
+/// SQL: the building a household (alias `h`) counts under: its own, or the survivor its
+/// building was merged into.
+pub const HOUSEHOLD_BUILDING: &str =
+    "(SELECT COALESCE(cb.merged_into, cb.id) FROM p_building cb WHERE cb.id = h.building_id)";
+
+/// SQL: the number of households counted in building `building` (an SQL expression naming a
+/// building id): live households of its own and of the buildings merged into it, leaving out
+/// households merged away.
+pub fn counted_households(building: &str) -> String {
+    format!(
+        "(SELECT COUNT(*) FROM p_household ch2 WHERE ch2.deleted = 0
+            AND ch2.id NOT IN (SELECT merged_id FROM household_merge)
+            AND ch2.building_id IN (SELECT {building} UNION ALL SELECT merged_id FROM building_merge WHERE survivor_id = {building}))"
+    )
+}
+
+/// SQL: a household (alias `h`) counts as a household of its own: it was not merged away (a
+/// merged-away household's items count under its survivor).
+pub const HOUSEHOLD_COUNTS: &str = "h.id NOT IN (SELECT merged_id FROM household_merge)";
+
 /// What a merge did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Merged {
@@ -39,6 +67,10 @@ pub struct Merged {
 struct BuildingRow {
     location: Location,
     merged_into: Option<String>,
+    /// The duplicate key of [`crate::conflicts::duplicate_buildings`]: normalised estate and
+    /// building number (the street is in `location`).
+    estate_norm: String,
+    number_norm: String,
 }
 
 fn supervisor(account: &AccountInfo) -> Result<(), AppError> {
@@ -60,20 +92,25 @@ fn supervisor(account: &AccountInfo) -> Result<(), AppError> {
 fn building_row(conn: &Connection, id: &str) -> Result<Option<BuildingRow>, DbError> {
     let row = conn
         .query_row(
-            "SELECT unit_code, street_code, community_code, estate, merged_into FROM p_building WHERE id = ?1",
+            "SELECT unit_code, street_code, community_code, estate, merged_into, estate_norm, number_norm
+             FROM p_building WHERE id = ?1",
             [id],
             |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
+                    (
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ),
                     r.get::<_, Option<String>>(4)?,
+                    (r.get::<_, String>(5)?, r.get::<_, String>(6)?),
                 ))
             },
         )
         .optional()?;
-    let Some((unit, street, community, estate, merged_into)) = row else {
+    let Some(((unit, street, community, estate), merged_into, (estate_norm, number_norm))) = row
+    else {
         return Ok(None);
     };
     let bad = |e| DbError::corrupt("p_building place", e);
@@ -86,6 +123,8 @@ fn building_row(conn: &Connection, id: &str) -> Result<Option<BuildingRow>, DbEr
     Ok(Some(BuildingRow {
         location,
         merged_into,
+        estate_norm,
+        number_norm,
     }))
 }
 
@@ -96,8 +135,9 @@ fn visible_building(conn: &Connection, scope: &Scope, id: &str) -> Result<Buildi
         .ok_or_else(|| AppError::not_found("unknown_building", format!("没有找到楼栋 {id}")))
 }
 
-/// Merges building `merged` into `survivor`. Both must be in the caller's scope, in one street,
-/// and neither already merged away.
+/// Merges building `merged` into `survivor`. Both must be in the caller's scope and a pair of the
+/// suspected-duplicate list (one street, the same normalised estate and number), and neither
+/// already merged away.
 pub fn merge_buildings(
     conn: &mut Connection,
     account: &AccountInfo,
@@ -128,7 +168,16 @@ pub fn merge_buildings(
             "两栋楼不在同一街道，不能作为重复记录合并",
         ));
     }
+    // Only a pair on the suspected-duplicate list: one street, the same estate and number.
+    if (&s.estate_norm, &s.number_norm) != (&m.estate_norm, &m.number_norm) {
+        return Err(AppError::conflict(
+            "not_duplicates",
+            "两栋楼的小区名称或楼栋号不同，不在疑似重复名单上，不能合并；如确为同一栋楼，请先在手机上更正小区或楼栋号",
+        ));
+    }
     let tx = conn.transaction()?;
+    // Twins first, while each side's earlier merges still name their own survivor.
+    let households = link_twin_households(&tx, account, &s_id, &m_id, now)?;
     tx.execute(
         "INSERT INTO building_merge (merged_id, survivor_id, by_account, at, note) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![m_id, s_id, account.id.to_string(), now.0, note.trim()],
@@ -142,7 +191,6 @@ pub fn merge_buildings(
         "UPDATE p_building SET merged_into = ?2 WHERE id = ?1 OR merged_into = ?1",
         params![m_id, s_id],
     )?;
-    let households = link_twin_households(&tx, account, &s_id, &m_id, now)?;
     let detail = json!({ "kind": "building", "survivor": s_id, "merged": m_id, "households": households, "note": note.trim() })
         .to_string();
     audit_merge(&tx, account, &format!("buildings/{m_id}"), &detail, now)?;
@@ -155,7 +203,8 @@ pub fn merge_buildings(
     })
 }
 
-/// Links each household of `merged` to the survivor's household with the same 单元 and room.
+/// Links each household of `merged` (or of a building merged into it earlier) to the survivor's
+/// household (or one of a building merged into the survivor earlier) with the same 单元 and room.
 fn link_twin_households(
     tx: &Transaction<'_>,
     account: &AccountInfo,
@@ -166,8 +215,10 @@ fn link_twin_households(
     let pairs: Vec<(String, String)> = {
         let mut stmt = tx.prepare(
             "SELECT m.id, MIN(s.id) FROM p_household m JOIN p_household s
-               ON s.building_id = ?2 AND s.deleted = 0 AND s.stair_unit = m.stair_unit AND s.room_norm = m.room_norm
-             WHERE m.building_id = ?1 AND m.deleted = 0 AND m.room_norm <> ''
+               ON s.building_id IN (SELECT ?2 UNION ALL SELECT merged_id FROM building_merge WHERE survivor_id = ?2)
+              AND s.deleted = 0 AND s.stair_unit = m.stair_unit AND s.room_norm = m.room_norm
+             WHERE m.building_id IN (SELECT ?1 UNION ALL SELECT merged_id FROM building_merge WHERE survivor_id = ?1)
+               AND m.deleted = 0 AND m.room_norm <> ''
                AND m.id NOT IN (SELECT merged_id FROM household_merge)
                AND s.id NOT IN (SELECT merged_id FROM household_merge)
              GROUP BY m.id ORDER BY m.id",
@@ -204,8 +255,9 @@ fn link_household(
     Ok(())
 }
 
-/// Merges household `merged` into `survivor`: both live (not deleted), in scope, in one building
-/// or in two buildings of one street, and neither merged away already.
+/// Merges household `merged` into `survivor`: both live (not deleted), in scope, a pair of the
+/// suspected-duplicate list (one building or two records of it — same street, estate and number
+/// — and the same 单元 and room), and neither merged away already.
 pub fn merge_households(
     conn: &mut Connection,
     account: &AccountInfo,
@@ -222,12 +274,26 @@ pub fn merge_households(
             "保留的住户和被合并的住户是同一条记录",
         ));
     }
-    let s = visible_household(conn, &account.scope, &s_id)?;
-    let m = visible_household(conn, &account.scope, &m_id)?;
+    let (s, s_room) = visible_household(conn, &account.scope, &s_id)?;
+    let (m, m_room) = visible_household(conn, &account.scope, &m_id)?;
     if s.location.street != m.location.street {
         return Err(AppError::conflict(
             "not_duplicates",
             "两户不在同一街道，不能作为重复记录合并",
+        ));
+    }
+    // Only a pair on the suspected-duplicate list: the same building (or two records of it:
+    // same estate and number) and the same 单元 and room.
+    if (&s.estate_norm, &s.number_norm) != (&m.estate_norm, &m.number_norm) {
+        return Err(AppError::conflict(
+            "not_duplicates",
+            "两户不在同一栋楼（小区名称或楼栋号不同），不在疑似重复名单上，不能合并",
+        ));
+    }
+    if s_room != m_room || s_room.1.is_empty() {
+        return Err(AppError::conflict(
+            "not_duplicates",
+            "两户的单元或房号不同（或未填房号），不在疑似重复名单上，不能合并",
         ));
     }
     let already: Option<String> = conn
@@ -256,20 +322,25 @@ pub fn merge_households(
     })
 }
 
-/// A live household's building in scope, or 404 as if unknown.
-fn visible_household(conn: &Connection, scope: &Scope, id: &str) -> Result<BuildingRow, AppError> {
+/// A live household's building in scope and its (单元, normalised room), or 404 as if unknown.
+fn visible_household(
+    conn: &Connection,
+    scope: &Scope,
+    id: &str,
+) -> Result<(BuildingRow, (String, String)), AppError> {
     let unknown = || AppError::not_found("unknown_household", format!("没有找到住户 {id}"));
-    let building: Option<String> = conn
+    let row: Option<(String, String, String)> = conn
         .query_row(
-            "SELECT building_id FROM p_household WHERE id = ?1 AND deleted = 0",
+            "SELECT building_id, stair_unit, room_norm FROM p_household WHERE id = ?1 AND deleted = 0",
             [id],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    let building = building.ok_or_else(unknown)?;
-    building_row(conn, &building)?
+    let (building, stair_unit, room_norm) = row.ok_or_else(unknown)?;
+    let b = building_row(conn, &building)?
         .filter(|b| scope.covers(&b.location))
-        .ok_or_else(unknown)
+        .ok_or_else(unknown)?;
+    Ok((b, (stair_unit, room_norm)))
 }
 
 fn audit_merge(

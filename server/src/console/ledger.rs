@@ -728,7 +728,10 @@ async fn item(
         .read(move |c| {
             let building: Option<String> = c
                 .query_row(
-                    &format!("SELECT {} FROM p_item t WHERE t.id = ?1", merge::ITEM_BUILDING),
+                    &format!(
+                        "SELECT {} FROM p_item t WHERE t.id = ?1",
+                        merge::ITEM_BUILDING
+                    ),
                     [&id2],
                     |r| r.get(0),
                 )
