@@ -117,7 +117,7 @@ pub async fn respond(
         Format::Json => Json(to_json(catalog, table)).into_response(),
         Format::Csv => {
             audit_export(state, account, &table.report, "csv").await?;
-            csv_response(catalog, &table.report)
+            csv_response(catalog, table)
         }
         Format::Xlsx => {
             let bytes = crate::export::attachment2::workbook(catalog, table, now)?;
@@ -303,6 +303,8 @@ fn units_for(
 /// One month's 附件2 for `units` as it stands: a frozen unit's row is its snapshot; an open
 /// unit's row is counted now, against the previous month's snapshot when that one is frozen.
 pub struct MonthTable {
+    /// Its period is the month's under today's settings, or, when every unit is frozen under one
+    /// period, the period they were frozen for.
     pub report: Attachment2,
     /// Per row of `report`, in order: the unit's stored state (`None`: never frozen).
     pub submissions: Vec<Option<Submission>>,
@@ -340,7 +342,21 @@ pub fn month_table(
         })
         .collect();
     let total = ReportRow::sum(rows.iter().map(|(_, r)| r));
-    let submissions = units.iter().map(|u| stored.remove(u)).collect();
+    let submissions: Vec<Option<Submission>> = units.iter().map(|u| stored.remove(u)).collect();
+    // A table of frozen units only shows the period they were frozen for: the campaign settings
+    // (report day, period mode) may have changed since, the snapshot's numbers did not.
+    let frozen_periods: Vec<ReportPeriod> = submissions
+        .iter()
+        .flatten()
+        .filter(|s| s.status.is_frozen())
+        .map(Submission::period)
+        .collect();
+    let period = match frozen_periods.first() {
+        Some(p) if frozen_periods.len() == units.len() && frozen_periods.iter().all(|q| q == p) => {
+            *p
+        }
+        _ => period,
+    };
     Ok(MonthTable {
         report: Attachment2 {
             period,
@@ -349,6 +365,36 @@ pub fn month_table(
         },
         submissions,
     })
+}
+
+impl MonthTable {
+    /// The frozen units whose snapshot covers another period than the table's (frozen under
+    /// other campaign settings), with that period: each export and page names them.
+    pub fn other_periods(&self) -> Vec<(UnitCode, ReportPeriod)> {
+        self.report
+            .rows
+            .iter()
+            .zip(&self.submissions)
+            .filter_map(|((u, _), s)| {
+                let s = s.as_ref().filter(|s| s.status.is_frozen())?;
+                (s.period() != self.report.period).then(|| (u.clone(), s.period()))
+            })
+            .collect()
+    }
+
+    /// One line per [`MonthTable::other_periods`]: "渝中区的冻结表统计期间为 … 至 …".
+    pub fn period_notes(&self, catalog: &RegionCatalog) -> Vec<String> {
+        self.other_periods()
+            .iter()
+            .map(|(u, p)| {
+                let (first, last) = period_days(p);
+                format!(
+                    "注：{}的冻结表统计期间为 {first} 至 {last}（冻结时的设置）",
+                    unit_name(catalog, u)
+                )
+            })
+            .collect()
+    }
 }
 
 /// Streams the report rows from `p_item` into [`attachment2_counted`]: rows are read one at a time
@@ -468,6 +514,7 @@ fn to_json(catalog: &RegionCatalog, t: &MonthTable) -> Value {
         "rows": rows,
         "total": { "awning": cells_json(&r.total.awning), "net": cells_json(&r.total.net) },
         "submitted": t.submissions.iter().flatten().filter(|s| s.status == Status::Submitted).count(),
+        "period_notes": t.period_notes(catalog),
     })
 }
 
@@ -482,6 +529,11 @@ pub fn submission_json(catalog: &RegionCatalog, unit: &UnitCode, s: Option<&Subm
         "submitted_at": time(s.and_then(|s| s.submitted_at)),
         "unfrozen_at": time(s.and_then(|s| s.unfrozen_at)),
         "unfreeze_reason": s.and_then(|s| s.unfreeze_reason.clone()),
+        "frozen_period": s.filter(|s| s.status.is_frozen()).map(|s| {
+            let p = s.period();
+            let (first, last) = period_days(&p);
+            json!({ "first_day": first, "last_day": last, "start": p.start.to_string(), "end": p.end.to_string() })
+        }),
     })
 }
 
@@ -500,8 +552,10 @@ pub const GROUPS: [(Category, &str); 2] = [
     (Category::Net, "突出外墙防护网"),
 ];
 
-/// The CSV text, BOM first so Excel opens it as UTF-8; CRLF line ends.
-pub fn csv_text(catalog: &RegionCatalog, r: &Attachment2) -> String {
+/// The CSV text, BOM first so Excel opens it as UTF-8; CRLF line ends. Frozen units whose
+/// period differs from the table's are named below the total ([`MonthTable::period_notes`]).
+pub fn csv_text(catalog: &RegionCatalog, t: &MonthTable) -> String {
+    let r = &t.report;
     let (first, last) = period_days(&r.period);
     let mut lines = vec![
         format!("\u{feff}{TITLE}"),
@@ -529,6 +583,7 @@ pub fn csv_text(catalog: &RegionCatalog, r: &Attachment2) -> String {
         lines.push(line(&unit_name(catalog, u), &row.awning, &row.net));
     }
     lines.push(line("合计", &r.total.awning, &r.total.net));
+    lines.extend(t.period_notes(catalog).iter().map(|n| csv_field(n)));
     let mut text = lines.join("\r\n");
     text.push_str("\r\n");
     text
@@ -542,13 +597,14 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn csv_response(catalog: &RegionCatalog, r: &Attachment2) -> Response {
+fn csv_response(catalog: &RegionCatalog, t: &MonthTable) -> Response {
+    let r = &t.report;
     let name = format!("附件2-{:04}-{:02}.csv", r.period.year, r.period.month);
     let disposition = format!(
         "attachment; filename=\"{name}\"; filename*=UTF-8''{}",
         percent_encode(&name)
     );
-    let mut response = csv_text(catalog, r).into_response();
+    let mut response = csv_text(catalog, t).into_response();
     let headers = response.headers_mut();
     headers.insert(
         CONTENT_TYPE,

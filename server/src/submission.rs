@@ -129,6 +129,19 @@ pub struct Submission {
     pub unfreeze_reason: Option<String>,
 }
 
+impl Submission {
+    /// The period the stored row covers: the month's period under the settings of when it was
+    /// frozen (kept with the snapshot; later changes to the settings do not move it).
+    pub fn period(&self) -> ReportPeriod {
+        ReportPeriod {
+            year: self.month.year,
+            month: self.month.month,
+            start: self.period_start,
+            end: self.period_end,
+        }
+    }
+}
+
 const COLUMNS: &str = "unit_code, month, status, period_start, period_end, row_json, frozen_at, \
      frozen_by, submitted_at, submitted_by, unfrozen_at, unfrozen_by, unfreeze_reason";
 

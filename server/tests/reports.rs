@@ -925,3 +925,134 @@ async fn in_the_console_the_lead_freezes_and_submits_and_the_city_unfreezes_and_
         vec![("ledger".to_owned(), "xlsx, 8 items".to_owned())]
     );
 }
+
+#[tokio::test]
+async fn a_frozen_table_keeps_the_period_it_was_frozen_for_when_the_settings_change() {
+    let app = TestApp::scenario();
+    let report_day = |day: u32| {
+        let s = CampaignSettings {
+            period_mode: PeriodMode::ReportDay,
+            report_day: day,
+            ..CampaignSettings::for_year(2026)
+        };
+        app.state
+            .db
+            .with_writer(|c| campaign::store(c, &s))
+            .unwrap();
+    };
+    let (lead, _) = app
+        .enroll_account("渝中区专班", Role::UnitLead, unit("500103"))
+        .await;
+    let (city, _) = app.enroll_account("市专班", Role::City, Scope::City).await;
+    // Report day 3: July runs 06-04 … 07-03. Frozen so, then the report day goes back to 25
+    // (July: 06-26 … 07-25).
+    report_day(3);
+    let r = app
+        .post(
+            "/v1/reports/attachment2/500103/2026-07/freeze",
+            &lead,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let frozen = app
+        .get("/v1/reports/attachment2?month=2026-07&unit=500103", &lead)
+        .await
+        .json();
+    report_day(25);
+
+    let v = app
+        .get("/v1/reports/attachment2?month=2026-07&unit=500103", &lead)
+        .await
+        .json();
+    assert_eq!(
+        (&v["period"]["first_day"], &v["period"]["last_day"]),
+        (&json!("2026-06-04"), &json!("2026-07-03"))
+    );
+    assert_eq!(v["period"]["end"], "2026-07-04 00:00:00");
+    assert_eq!(v["rows"], frozen["rows"]);
+    let r = row(&v, "500103");
+    assert_eq!(
+        (cells(&r["awning"]), cells(&r["net"])),
+        (
+            json!([1, 4, 2, 3, "75.00", 1, 0]),
+            json!([1, 2, 1, 1, "50.00", 0, 0])
+        )
+    );
+    assert_eq!(
+        r["submission"]["frozen_period"]["first_day"],
+        json!("2026-06-04")
+    );
+    assert_eq!(v["period_notes"], json!([]));
+    let csv = app
+        .get(
+            "/v1/reports/attachment2?month=2026-07&unit=500103&format=csv",
+            &lead,
+        )
+        .await
+        .text();
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    assert_eq!(lines[1], "统计期间：2026-06-04 至 2026-07-03（2026年07月）");
+    assert_eq!(lines[4], "渝中区,1,4,2,3,75.00,1,2,1,1,50.00");
+    assert_eq!(lines.len(), 7, "{csv}");
+    let r = app
+        .get(
+            "/v1/reports/attachment2?month=2026-07&unit=500103&format=xlsx",
+            &lead,
+        )
+        .await;
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(r.bytes)).unwrap();
+    let form = book.worksheet_range("附件2").unwrap();
+    assert_eq!(
+        cell(&form, 2, 6),
+        s("统计期间：2026-06-04 至 2026-07-03　填报时间：2026-07-02")
+    );
+
+    // The city's table mixes the frozen unit with open ones: today's period, and a note naming
+    // the frozen unit's own period, on the JSON, the CSV, the XLSX and the page.
+    let v = app
+        .get("/v1/reports/attachment2?month=2026-07", &city)
+        .await
+        .json();
+    assert_eq!(
+        (&v["period"]["first_day"], &v["period"]["last_day"]),
+        (&json!("2026-06-26"), &json!("2026-07-25"))
+    );
+    let note = "注：渝中区的冻结表统计期间为 2026-06-04 至 2026-07-03（冻结时的设置）";
+    assert_eq!(v["period_notes"], json!([note]));
+    let csv = app
+        .get("/v1/reports/attachment2?month=2026-07&format=csv", &city)
+        .await
+        .text();
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    assert_eq!(lines[1], "统计期间：2026-06-26 至 2026-07-25（2026年07月）");
+    assert_eq!(lines[lines.len() - 2], note);
+    let r = app
+        .get("/v1/reports/attachment2?month=2026-07&format=xlsx", &city)
+        .await;
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(r.bytes)).unwrap();
+    let form = book.worksheet_range("附件2").unwrap();
+    let units = v["rows"].as_array().unwrap().len() as u32;
+    assert_eq!(cell(&form, 5 + units + 1, 0), s(note));
+    app.console_account("渝中区专班", Role::UnitLead, unit("500103"), "yuzhong");
+    let user = app.sign_in("yuzhong").await;
+    let page = app
+        .page(&user, "/console/reports?month=2026-07")
+        .await
+        .text();
+    assert!(
+        page.contains("统计期间：2026-06-04 至 2026-07-03"),
+        "{page}"
+    );
+    app.console_account("市专班", Role::City, Scope::City, "city");
+    let user = app.sign_in("city").await;
+    let page = app
+        .page(&user, "/console/reports?month=2026-07")
+        .await
+        .text();
+    assert!(
+        page.contains("统计期间：2026-06-26 至 2026-07-25"),
+        "{page}"
+    );
+    assert!(page.contains(note), "{page}");
+}

@@ -114,6 +114,7 @@ fn body(
             @if units > 1 { "已提交 " strong { (submitted) } " / " (units) " 个填报单位；" }
             "待核验（业主自报已整改、未复核销号）单列，不计入正式统计列。"
         }
+        @for note in table.period_notes(&state.catalog) { p.notice.period-note { (note) } }
         (official_table(state, console, month, table))
         h2 { "待核验、本月反弹与整改率变化" }
         (movement_table(state, table, before))

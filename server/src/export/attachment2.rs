@@ -130,6 +130,10 @@ fn form_sheet(
     }
     ws.merge_range(r, 0, r, 1, "合计", &f.header)?;
     form_cells(ws, r, &table.report.total, f)?;
+    for note in table.period_notes(catalog) {
+        r += 1;
+        ws.merge_range(r, 0, r, 11, &note, &f.plain)?;
+    }
     ws.set_column_width(0, 6)?;
     ws.set_column_width(1, 16)?;
     for c in 2..12 {
