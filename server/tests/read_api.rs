@@ -261,7 +261,8 @@ async fn attachment2_as_json_counts_households_by_the_shared_rules() {
             "awning": { "buildings": 2, "households": 3, "completed_in_period": 1, "completed_total": 2, "rate": "66.67", "pending_verify": 1, "rebound": 0, "rebound_reopened": 0, "rebound_new_item": 0, "rebound_removed": 0 },
             "net": { "buildings": 1, "households": 1, "completed_in_period": 0, "completed_total": 0, "rate": "0.00", "pending_verify": 0, "rebound": 0, "rebound_reopened": 0, "rebound_new_item": 0, "rebound_removed": 0 },
             "submission": { "unit": "500103", "name": "渝中区", "status": "open", "status_label": "未冻结",
-                            "frozen_at": null, "submitted_at": null, "unfrozen_at": null, "unfreeze_reason": null },
+                            "frozen_at": null, "submitted_at": null, "unfrozen_at": null, "unfreeze_reason": null,
+                            "frozen_period": null },
         })
     );
     assert_eq!(
