@@ -388,6 +388,38 @@ pub fn disable(
     Ok(())
 }
 
+/// Enables a disabled account again (启用): it may sign in and enroll phones anew; its revoked
+/// devices stay revoked. Audited.
+pub fn enable(
+    conn: &mut Connection,
+    id: AccountId,
+    by: Option<AccountId>,
+    now: Timestamp,
+) -> Result<(), AccountError> {
+    let tx = conn.transaction()?;
+    let changed = tx.execute(
+        "UPDATE account SET disabled = 0 WHERE id = ?1 AND disabled = 1",
+        [id.to_string()],
+    )?;
+    if changed == 0 {
+        // Unknown or not disabled: nothing to do, nothing to audit.
+        active_account(&tx, id)?;
+        return Ok(());
+    }
+    audit::record(
+        &tx,
+        &NewAudit {
+            at: now,
+            actor: by,
+            action: Action::AccountEnable,
+            target: &id.to_string(),
+            detail: "",
+        },
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
 fn hash_password(password: &str) -> Result<String, AccountError> {
     if password.chars().count() < 8 {
         return Err(

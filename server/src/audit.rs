@@ -34,6 +34,8 @@ pub enum Action {
     EnrollmentCodeWithdraw,
     ItemStep,
     DuplicateMerge,
+    AccountEnable,
+    SignInFailure,
 }
 
 impl Action {
@@ -61,6 +63,8 @@ impl Action {
             Action::EnrollmentCodeWithdraw => "enrollment_code.withdraw",
             Action::ItemStep => "item.step",
             Action::DuplicateMerge => "duplicate.merge",
+            Action::AccountEnable => "account.enable",
+            Action::SignInFailure => "console.sign_in_failure",
         }
     }
     /// The action in words, as the audit view shows it.
@@ -88,11 +92,13 @@ impl Action {
             Action::EnrollmentCodeWithdraw => "撤回注册码",
             Action::ItemStep => "隐患点位操作",
             Action::DuplicateMerge => "合并疑似重复",
+            Action::AccountEnable => "启用账号",
+            Action::SignInFailure => "登录失败",
         }
     }
 
     /// Every action, for reading stored codes back.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 24] = [
         Action::AccountCreate,
         Action::EnrollmentCodeIssue,
         Action::DeviceEnroll,
@@ -115,6 +121,8 @@ impl Action {
         Action::EnrollmentCodeWithdraw,
         Action::ItemStep,
         Action::DuplicateMerge,
+        Action::AccountEnable,
+        Action::SignInFailure,
     ];
 
     /// The label of a stored code; an unknown code as it is.

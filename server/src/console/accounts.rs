@@ -1,6 +1,6 @@
 //! 账号与设备: unit leads and the city create accounts with a role and scope, reset passwords,
-//! issue and withdraw enrollment codes, revoke devices and disable accounts — each limited to
-//! the accounts inside their own scope, each audited.
+//! issue and withdraw enrollment codes, revoke devices, disable and enable (启用) accounts — each
+//! limited to the accounts inside their own scope, each audited.
 
 use axum::extract::{Path, State};
 use axum::response::Redirect;
@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/accounts/{id}/code", post(issue_code))
         .route("/console/accounts/{id}/code/withdraw", post(withdraw_code))
         .route("/console/accounts/{id}/disable", post(disable))
+        .route("/console/accounts/{id}/enable", post(enable))
         .route("/console/devices/{id}/revoke", post(revoke_device))
 }
 
@@ -195,6 +196,11 @@ async fn list(State(state): State<AppState>, console: Console) -> Result<Markup,
                                         (csrf_field(&console))
                                         button.btn.danger type="submit" { "停用" }
                                     }
+                                }
+                            } @else {
+                                form.inline method="post" action=(format!("/console/accounts/{}/enable", row.info.id)) {
+                                    (csrf_field(&console))
+                                    button.btn type="submit" { "启用" }
                                 }
                             }
                         }
@@ -479,6 +485,28 @@ async fn disable(
         .write(move |c| {
             managed_account(c, &catalog, &manager, id)?;
             accounts::disable(c, id, Some(manager.account.id), now)?;
+            Ok::<_, AppError>(())
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/console/accounts#account-{id}")))
+}
+
+/// 启用: a disabled account in the manager's scope may sign in and enroll phones again.
+async fn enable(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(console, NoFields {}): CsrfForm<NoFields>,
+) -> Result<Redirect, PageError> {
+    require_manager(&console)?;
+    let id = parse_id(&id, AccountId::parse)?;
+    let now = state.now();
+    let catalog = state.catalog.clone();
+    let manager = console.clone();
+    state
+        .db
+        .write(move |c| {
+            managed_account(c, &catalog, &manager, id)?;
+            accounts::enable(c, id, Some(manager.account.id), now)?;
             Ok::<_, AppError>(())
         })
         .await?;

@@ -72,29 +72,45 @@ pub fn sign_in(
         params![login, now.0 - FAILURE_WINDOW_SECS],
         |r| r.get(0),
     )?;
-    if recent >= MAX_FAILURES {
-        return Err(SignInError::Throttled);
-    }
     let id: Option<String> = conn
         .query_row("SELECT id FROM account WHERE login = ?1", [&login], |r| {
             r.get(0)
         })
         .optional()?;
-    let account = match id.map(|id| AccountId::parse(&id)) {
-        Some(Ok(id)) => match accounts::verify_password(conn, id, password) {
-            Ok(true) => Some(accounts::active_account(conn, id)?),
-            Ok(false) => None,
-            Err(AccountError::AccountDisabled(_)) => return Err(SignInError::Disabled),
-            Err(e) => return Err(e.into()),
-        },
+    let known = match id.map(|id| AccountId::parse(&id)) {
+        Some(Ok(id)) => Some(id),
         Some(Err(e)) => return Err(AccountError::from(DbError::corrupt("account id", e)).into()),
         None => None,
     };
+    if recent >= MAX_FAILURES {
+        audit_failure(conn, &login, known, "登录被锁定期间再次尝试", now)?;
+        return Err(SignInError::Throttled);
+    }
+    let account = match known {
+        Some(id) => match accounts::verify_password(conn, id, password) {
+            Ok(true) => Some(accounts::active_account(conn, id)?),
+            Ok(false) => None,
+            Err(AccountError::AccountDisabled(_)) => {
+                audit_failure(conn, &login, known, "账号已停用", now)?;
+                return Err(SignInError::Disabled);
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
     let Some(account) = account else {
-        conn.execute(
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO sign_in_failure (login, at) VALUES (?1, ?2)",
             params![login, now.0],
         )?;
+        let why = if recent + 1 >= MAX_FAILURES {
+            "用户名或密码不正确；连续失败 8 次，已锁定 15 分钟"
+        } else {
+            "用户名或密码不正确"
+        };
+        audit_failure(&tx, &login, known, why, now)?;
+        tx.commit()?;
         return Err(SignInError::Wrong);
     };
     let token = random_token();
@@ -128,6 +144,32 @@ pub fn sign_in(
         csrf,
         account,
     })
+}
+
+/// Audits a failed sign-in: the login tried (shortened to 64 characters) as the target, the
+/// reason and, when the login names an account, that account's id. Never the password.
+fn audit_failure(
+    conn: &Connection,
+    login: &str,
+    account: Option<AccountId>,
+    why: &str,
+    now: Timestamp,
+) -> Result<(), rusqlite::Error> {
+    let login: String = login.chars().take(64).collect();
+    let detail = match account {
+        Some(id) => format!("{why}（账号 {id}）"),
+        None => format!("{why}（无此用户名）"),
+    };
+    audit::record(
+        conn,
+        &NewAudit {
+            at: now,
+            actor: None,
+            action: Action::SignInFailure,
+            target: &login,
+            detail: &detail,
+        },
+    )
 }
 
 /// The live session for `token`: not ended, not expired, its account not disabled.
