@@ -36,6 +36,8 @@ export interface Status {
   open_conflicts: number;
   my_conflicts: number;
   last_sync_at: number | null;
+  /// `YYYY-MM-DD HH:MM`, Asia/Shanghai (the core formats it: the phone may be in any zone).
+  last_sync_local: string | null;
   revoked: string | null;
 }
 
@@ -107,6 +109,9 @@ export interface HouseholdView {
   owner_phone: string | null;
   visit_attempts: number | null;
   items: number;
+  /// Deleted on one phone while another recorded an item there: shown until the street decides.
+  deleted: boolean;
+  deleted_label: string | null;
 }
 
 export interface Revisit {
@@ -127,10 +132,22 @@ export interface StepView {
   label: string;
 }
 
+export interface HistoryEntry {
+  kind: string;
+  label: string;
+  by: string;
+  at: number;
+  at_local: string;
+  note: string;
+  invalid: string | null;
+}
+
 export interface ItemView {
   id: string;
   building: string;
   household: string | null;
+  place: string;
+  household_deleted: boolean;
   category: string;
   category_label: string;
   fields: Fields;
@@ -145,6 +162,7 @@ export interface ItemView {
   photos: PhotoView[];
   steps: StepView[];
   conflicts: number;
+  history: HistoryEntry[];
 }
 
 export interface HeightClass {

@@ -121,8 +121,10 @@ export async function syncNow(): Promise<void> {
     app.syncing = false;
   }
   await refreshStatus();
-  // Redraw the screen only when the server sent something new, and never under the user's fingers.
-  if (received > 0 && !current().form && !editing()) void render();
+  // Redraw the screen only when the server sent something new (本机 shows the sync itself), and
+  // never under the user's fingers. A revocation locks the screen's edit controls at once.
+  const shown = current().name;
+  if ((received > 0 || shown === "device" || app.status?.revoked) && !current().form && !editing()) void render();
 }
 
 async function probe(): Promise<void> {
@@ -246,7 +248,36 @@ export async function render(): Promise<void> {
     content = h("section", {}, h("p", { class: "muted" }, "无法显示此页面。"), button("back", "返回", back, "btn"));
   }
   if (token !== app.renderToken) return;
+  if (app.status?.revoked) lockEdits(content);
   root.replaceChildren(content, app.status?.account ? tabs() : h("span"));
+}
+
+/// The controls that change records (ids, or id prefixes ending in "-").
+const EDIT_CONTROLS = [
+  "add-building", "save-building", "gen-grid", "add-one", "sr-", "visit-plus", "add-awning", "add-net",
+  "delete-household", "save-item", "step-", "edit-item", "submit-step", "close-", "return-",
+];
+
+/// A revoked phone refuses edits (the core says revoked_read_only): its screens say so and
+/// disable every control that would change a record; looking around and wiping stay possible.
+function lockEdits(content: HTMLElement): void {
+  let locked = 0;
+  for (const el of content.querySelectorAll<HTMLButtonElement | HTMLInputElement>("button, input, select, textarea")) {
+    const id = el.id;
+    const edit =
+      el.tagName !== "BUTTON" || EDIT_CONTROLS.some((c) => (c.endsWith("-") ? id.startsWith(c) : id === c));
+    if (edit) {
+      el.disabled = true;
+      locked++;
+    }
+  }
+  for (const label of content.querySelectorAll<HTMLElement>("label.camera")) label.classList.add("disabled");
+  if (locked > 0) {
+    const note = h("p", { id: "readonly-note", class: "banner bad small" }, "本机已停用，不能再登记或修改。如需继续工作，请向管理员索取新的注册码。");
+    const heading = content.querySelector(".title");
+    if (heading) heading.after(note);
+    else content.prepend(note);
+  }
 }
 
 async function start(): Promise<void> {

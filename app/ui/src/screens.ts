@@ -1,6 +1,7 @@
 // The screens. Each one reads what it shows from the shell and returns its element.
 import {
   api,
+  asUiError,
   BuildingSummary,
   Choice,
   Fields,
@@ -11,7 +12,7 @@ import {
   thumbUrl,
 } from "./api";
 import { button, checked, field, fill, h, input, num, select, value } from "./dom";
-import { app, back, changed, go, home, isStreet, refreshStatus, render, showError, showNotice } from "./main";
+import { app, back, changed, go, home, isStreet, refreshStatus, render, renderStatus, showError, showNotice } from "./main";
 
 export type Screen =
   | { name: "enroll"; form?: boolean }
@@ -85,7 +86,17 @@ async function busy<T>(btn: HTMLElement, work: () => Promise<T>): Promise<T | un
 function enrollScreen(): HTMLElement {
   const go = button("enroll-btn", "注册本机", () =>
     void busy(go, async () => {
-      const account = await api.enroll(value("server-url"), value("enroll-code"), value("device-name") || "我的手机");
+      // A new attempt: the last attempt's error no longer applies.
+      app.error = null;
+      app.notice = null;
+      renderStatus();
+      go.textContent = "正在连接服务器…";
+      let account;
+      try {
+        account = await api.enroll(value("server-url"), value("enroll-code"), value("device-name") || "我的手机");
+      } finally {
+        go.textContent = "注册本机";
+      }
       showNotice(`注册成功：${account.name}`);
       app.stack = [{ name: "buildings" }];
       await refreshStatus();
@@ -233,12 +244,13 @@ function householdGrid(building: string, households: HouseholdView[]): HTMLEleme
                   {
                     type: "button",
                     id: `hh-${u}-${x.room}`,
-                    class: `room ${resultClass[x.survey_result ?? ""] ?? ""}`,
-                    title: x.survey_label ?? "未排查",
+                    class: `room ${resultClass[x.survey_result ?? ""] ?? ""} ${x.deleted ? "held" : ""}`,
+                    title: x.deleted_label ?? x.survey_label ?? "未排查",
                     onclick: () => go({ name: "household", building, household: x.id }),
                   },
                   x.room,
                   x.items > 0 ? h("sup", {}, x.items) : null,
+                  x.deleted ? h("span", { class: "held-mark" }, "已删") : null,
                 ),
               ),
           ),
@@ -309,6 +321,11 @@ async function buildingScreen(id: string): Promise<HTMLElement> {
         )
       : null,
     householdGrid(id, households),
+    ...households
+      .filter((x) => x.deleted)
+      .map((x) =>
+        h("p", { class: "bad-text small held-note", id: `held-${x.unit}-${x.room}` }, `${x.unit}单元 ${x.room}：${x.deleted_label ?? ""}`),
+      ),
     h(
       "details",
       { class: "panel" },
@@ -360,72 +377,126 @@ async function householdScreen(building: string, household: string | null): Prom
   const x = households.find((y) => y.id === household);
   if (!x) throw { code: "not_found", message: "找不到这一户。", detail: household };
   const record = { record: "household" as const, id: household };
-  const set = async (key: string, v: FieldValue) => {
+  // Each field saves on its own and the form is never redrawn under the user's fingers: only the
+  // parts the saved value changes are updated, so focus and text being typed elsewhere stay.
+  const saved = h("span", { id: "h-saved", class: "muted small" });
+  const set = async (key: string, v: FieldValue): Promise<boolean> => {
     try {
       await api.setField(building, record, key, v);
+      saved.textContent = "已保存";
       await changed();
-      await render();
+      return true;
     } catch (e) {
       showError(e);
+      return false;
     }
   };
-  const onChange = (el: HTMLElement, key: string, conv: (s: string) => FieldValue = (s) => (s === "" ? null : s)) => {
-    el.addEventListener("change", () => void set(key, conv((el as HTMLInputElement).value.trim())));
+  const onChange = (el: HTMLElement, key: string, after?: (v: string) => void) => {
+    el.addEventListener("change", () =>
+      void (async () => {
+        const text = (el as HTMLInputElement).value.trim();
+        if ((await set(key, text === "" ? null : text)) && after) after(text);
+      })(),
+    );
     return el;
   };
+  const heading = title(`${x.unit}单元 ${x.room}`);
+  const results = choices().survey_results.map((r) =>
+    h(
+      "button",
+      {
+        type: "button",
+        id: `sr-${r.code}`,
+        class: `btn choice ${resultClass[r.code]} ${x.survey_result === r.code ? "selected" : ""}`,
+        onclick: () =>
+          void (async () => {
+            if (!(await set("survey_result", r.code))) return;
+            for (const b of results) b.classList.toggle("selected", b.id === `sr-${r.code}`);
+          })(),
+      },
+      r.label,
+    ),
+  );
+  let visits = x.visit_attempts ?? 0;
+  const visitText = h("span", { id: "visit-count" }, `入户次数：${visits}`);
+  // Owner name and phone are shown masked (placeholder); what was typed stays in the field.
+  const owner = (id: string, key: string, masked: string | null, type = "text") =>
+    onChange(input(id, { type, placeholder: masked ?? "" }), key);
   return h(
     "section",
     { id: "household" },
-    title(`${x.unit}单元 ${x.room}`),
-    h("h2", {}, "排查结果"),
-    h(
-      "div",
-      { class: "choice-row" },
-      ...choices().survey_results.map((r) =>
-        h(
-          "button",
-          {
-            type: "button",
-            id: `sr-${r.code}`,
-            class: `btn choice ${resultClass[r.code]} ${x.survey_result === r.code ? "selected" : ""}`,
-            onclick: () => void set("survey_result", r.code),
-          },
-          r.label,
-        ),
-      ),
-    ),
+    heading,
+    x.deleted
+      ? h(
+          "div",
+          { id: "household-held", class: "banner bad" },
+          h("p", {}, x.deleted_label ?? "已删除，但仍有隐患 — 待街道裁定"),
+          h("p", { class: "small" }, "这一户在另一台手机上被删除，但这里仍登记有隐患。隐患照常处理，是否删除由街道裁定。"),
+        )
+      : null,
+    h("h2", {}, "排查结果 ", saved),
+    h("div", { class: "choice-row" }, ...results),
     h(
       "div",
       { class: "row" },
-      field("房号", onChange(input("h-room", { value: x.room }), "room")),
+      field(
+        "房号",
+        onChange(input("h-room", { value: x.room }), "room", (room) => {
+          const h1 = heading.querySelector("h1");
+          if (h1) h1.textContent = `${x.unit}单元 ${room}`;
+        }),
+      ),
       field("使用情况", onChange(select("h-occupancy", choices().occupancies, x.occupancy), "occupancy")),
     ),
     h(
       "div",
       { class: "row" },
-      field("业主姓名(选填)", onChange(input("h-owner", { placeholder: x.owner_name ?? "" }), "owner_name")),
-      field("电话(选填)", onChange(input("h-phone", { type: "tel", placeholder: x.owner_phone ?? "" }), "owner_phone")),
+      field("业主姓名(选填)", owner("h-owner", "owner_name", x.owner_name)),
+      field("电话(选填)", owner("h-phone", "owner_phone", x.owner_phone, "tel")),
     ),
     h(
       "div",
       { class: "row visits" },
-      h("span", {}, `入户次数：${x.visit_attempts ?? 0}`),
-      button("visit-plus", "＋1 次", () => void set("visit_attempts", (x.visit_attempts ?? 0) + 1), "btn small"),
+      visitText,
+      button("visit-plus", "＋1 次", () =>
+        void (async () => {
+          if (!(await set("visit_attempts", visits + 1))) return;
+          visits += 1;
+          visitText.textContent = `入户次数：${visits}`;
+        })(),
+      "btn small"),
     ),
     ...itemsPart,
-    x.items === 0
-      ? button("delete-household", "删除此户（录错时）", () =>
-          void (async () => {
-            try {
-              await api.deleteRecord(building, record);
-              await changed();
-              back();
-            } catch (e) {
-              showError(e);
-            }
-          })(),
-        "btn wide")
+    x.items === 0 && !x.deleted
+      ? button("delete-household", "删除此户（录错时）", () => askDeleteHousehold(building, record, `${x.unit}单元 ${x.room}`), "btn wide")
       : null,
+  );
+}
+
+/// Asks before deleting a household recorded by mistake (the same dialog as the wipe).
+function askDeleteHousehold(building: string, record: { record: "household"; id: string }, name: string): void {
+  const root = document.getElementById("modal-root")!;
+  const confirm = button("delete-confirm", "确认删除", () =>
+    void busy(confirm, async () => {
+      await api.deleteRecord(building, record);
+      root.replaceChildren();
+      showNotice(`已删除 ${name}`);
+      await changed();
+      back();
+    }),
+  "btn danger");
+  root.replaceChildren(
+    h(
+      "div",
+      { class: "modal", id: "delete-modal" },
+      h(
+        "div",
+        { class: "modal-box" },
+        h("h2", {}, `删除 ${name}？`),
+        h("p", { id: "delete-warning" }, "只在这一户是录错时删除。删除后它不再出现在户表里，同步后其他手机上也会消失。"),
+        h("div", { class: "row" }, button("delete-cancel", "取消", () => root.replaceChildren(), "btn"), confirm),
+      ),
+    ),
   );
 }
 
@@ -451,9 +522,17 @@ function photoPicker(photos: string[], label: string, onChange: () => void): HTM
       const hash = await readPhoto(picker);
       if (hash && !photos.includes(hash)) photos.push(hash);
       status.textContent = `已拍 ${photos.length} 张`;
+      status.className = "muted small";
+      // The photo that failed before is replaced: its error no longer applies.
+      if (app.error?.code === "invalid_photo") {
+        app.error = null;
+        renderStatus();
+      }
     } catch (e) {
-      status.textContent = "";
-      showError(e);
+      const err = asUiError(e);
+      status.textContent = err.message;
+      status.className = "bad-text small";
+      showError(err);
     }
     picker.value = "";
     redraw();
@@ -606,16 +685,29 @@ function fieldRows(it: ItemView): HTMLElement {
   );
 }
 
-export function photoPair(it: ItemView): HTMLElement {
+/// Before and after photos side by side. With `max`, a column shows at most that many (the
+/// first one large, the rest small in a row) and says how many more there are.
+export function photoPair(it: ItemView, max?: number): HTMLElement {
   const col = (role: string, label: string) => {
-    const ps = it.photos.filter((p) => p.role === role);
+    const all = it.photos.filter((p) => p.role === role);
+    const ps = max === undefined ? all : all.slice(0, max);
+    const more = all.length - ps.length;
+    const img = (p: { hash: string }, cls: string) =>
+      h("a", { href: photoUrl(p.hash), target: "_blank" }, h("img", { class: cls, src: thumbUrl(p.hash), alt: label, "data-role": role }));
     return h(
       "div",
       { class: `photo-col ${role}` },
-      h("div", { class: "small muted" }, label),
-      ps.length
-        ? ps.map((p) => h("a", { href: photoUrl(p.hash), target: "_blank" }, h("img", { class: "photo", src: thumbUrl(p.hash), alt: label, "data-role": role })))
-        : h("div", { class: "photo empty" }, "暂无"),
+      h("div", { class: "small muted" }, all.length > 1 ? `${label}（${all.length}）` : label),
+      ps.length === 0
+        ? h("div", { class: "photo empty" }, "暂无")
+        : max === undefined
+          ? ps.map((p) => img(p, "photo"))
+          : [
+              img(ps[0], "photo"),
+              ps.length > 1 || more > 0
+                ? h("div", { class: "photo-row" }, ...ps.slice(1).map((p) => img(p, "photo mini")), more > 0 ? h("span", { class: "more small muted" }, `另 ${more} 张`) : null)
+                : null,
+            ],
     );
   };
   const others = it.photos.filter((p) => p.role !== "before" && p.role !== "after");
@@ -642,10 +734,28 @@ async function itemScreen(building: string, id: string): Promise<HTMLElement> {
       it.overdue ? h("span", { class: "badge bad" }, "逾期") : null,
       it.conflicts > 0 ? h("span", { id: "item-conflict", class: "badge bad" }, `冲突 ${it.conflicts}，待上级裁定`) : null,
     ),
+    h("p", { class: "small muted", id: "item-place" }, it.place),
+    it.household_deleted ? h("p", { class: "bad-text small", id: "item-household-deleted" }, "所属住户已在另一台手机上删除，但这处隐患仍在 — 待街道裁定。") : null,
     it.opening_shortfall ? h("p", { class: "bad-text small" }, `逃生口不符合：${it.opening_shortfall}`) : null,
     it.persuasion_count > 0 ? h("p", { class: "small" }, `已告知劝导 ${it.persuasion_count} 次`) : null,
     photoPair(it),
     fieldRows(it),
+    h("h2", {}, "记录（北京时间）"),
+    h(
+      "ol",
+      { id: "history", class: "history" },
+      ...it.history.map((e) =>
+        h(
+          "li",
+          { class: e.invalid ? "invalid" : "" },
+          h("span", { class: "when" }, e.at_local),
+          h("span", { class: "what" }, e.label),
+          h("span", { class: "who muted" }, e.by),
+          e.note && e.note !== "probe" ? h("div", { class: "small muted" }, e.note) : null,
+          e.invalid ? h("div", { class: "small bad-text" }, "不计入（不符合规则）") : null,
+        ),
+      ),
+    ),
     h("h2", {}, "可进行的操作"),
     it.steps.length
       ? h(
@@ -778,8 +888,8 @@ async function verifyScreen(): Promise<HTMLElement> {
             return h(
               "div",
               { class: "card verify-card", id: `verify-${it.id}` },
-              h("div", { class: "card-title" }, h("span", {}, `${name(it.building)} · ${it.category_label}`), h("span", { class: "badge" }, it.state_label ?? "")),
-              photoPair(it),
+              h("div", { class: "card-title" }, h("span", {}, `${name(it.building)} · ${it.place} · ${it.category_label}`), h("span", { class: "badge" }, it.state_label ?? "")),
+              photoPair(it, 3),
               h(
                 "div",
                 { class: "row" },
@@ -838,6 +948,7 @@ async function deviceScreen(): Promise<HTMLElement> {
     "section",
     { id: "device" },
     title("本机", false),
+    s.revoked ? h("p", { class: "bad-text small" }, "本机已停用：只能查看，不能再登记或修改。") : null,
     h(
       "dl",
       { class: "fields" },
@@ -854,7 +965,7 @@ async function deviceScreen(): Promise<HTMLElement> {
       h("dt", {}, "辖区冲突"),
       h("dd", {}, `${s.open_conflicts} 处（我登记的 ${s.my_conflicts} 处）`),
       h("dt", {}, "上次同步"),
-      h("dd", {}, s.last_sync_at ? new Date(s.last_sync_at * 1000).toLocaleString("zh-CN") : "从未"),
+      h("dd", { id: "last-sync" }, s.last_sync_local ? `${s.last_sync_local}（北京时间）` : "从未"),
     ),
     isStreet() ? null : h("p", { class: "muted small" }, "复核销号由街道核查人员进行。"),
     button("wipe-btn", "清除本机数据", askWipe, "btn danger wide"),
