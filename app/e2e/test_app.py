@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from selenium import webdriver
@@ -28,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = ROOT.parent / "shared" / "fixtures" / "photos"
 BEFORE = PHOTOS / "phone" / "jolla.jpg"
 AFTER = PHOTOS / "orientation" / "landscape_2.jpg"
+HEIF = PHOTOS / "bad" / "sample.heif"
+SHANGHAI = timezone(timedelta(hours=8))
 OUT = Path(os.environ.get("OUT", ROOT / "target" / "app-e2e"))
 COMMUNITY, STREET = "500103001003", "500103001"
 
@@ -232,16 +235,23 @@ def run_with(server, inspector, checker, ledger):
             d.set_window_size(360, 640)
         assert d.execute_script("return window.innerWidth") <= 360, "viewport wider than 360"
 
-        # Enrollment.
+        # Enrollment: an address without http:// is named before anything is sent; the next
+        # attempt clears that error.
         phone.el("#server-url")
         phone.shot("enroll")
+        code = server.code(inspector)
+        phone.type("#server-url", server.url.removeprefix("http://"))
+        phone.type("#enroll-code", code)
+        phone.click("#enroll-btn")
+        phone.wait(lambda: "要以 http:// 或 https:// 开头" in phone.text("#error"), what="no-scheme message")
+        phone.shot("enroll-no-scheme", "#error")
         phone.type("#server-url", server.url)
-        phone.type("#enroll-code", server.code(inspector))
         phone.click("#enroll-btn")
         phone.el("#add-building")
+        assert not phone.d.find_elements(By.ID, "error"), "the old enrollment error is still shown"
         phone.wait(lambda: "在线" in phone.status(), what="online after enrollment")
         phone.shot("buildings-empty")
-        passed.append("enrollment")
+        passed.append("enrollment (a bad address named first)")
 
         # Offline: the server is gone.
         server.stop()
@@ -262,10 +272,36 @@ def run_with(server, inspector, checker, ledger):
         phone.el("#hh-2-1002")
         phone.shot("building-grid")
         phone.shot("building-grid-bottom", "#common-items")
+        # A household recorded by mistake is deleted only after a confirmation.
+        phone.d.execute_script("document.querySelectorAll('details.panel')[1].open = true")
+        phone.type("#one-floor", "11")
+        phone.type("#one-room", "1101")
+        phone.click("#add-one")
+        phone.click("#hh-1-1101")
+        phone.click("#delete-household")
+        assert "删除 1单元 1101？" in phone.text("#delete-modal")
+        phone.shot("delete-household-confirm")
+        phone.click("#delete-cancel")
+        assert not phone.d.find_elements(By.ID, "delete-modal")
+        phone.click("#delete-household")
+        phone.click("#delete-confirm")
+        phone.el("#household-grid")
+        assert not phone.d.find_elements(By.ID, "hh-1-1101"), "deleted household still listed"
+
         phone.click("#hh-1-101")
         phone.click("#sr-hazard")
         phone.wait(lambda: "selected" in phone.attr("#sr-hazard", "class"), what="survey result")
+        # Fields save one by one without redrawing the form: nothing typed is lost.
+        phone.type("#h-owner", "张三")
+        phone.type("#h-phone", "13800001234")
+        phone.click("#visit-plus")
+        phone.wait(lambda: phone.text("#visit-count") == "入户次数：1", what="visit counted")
+        values = phone.d.execute_script(
+            "return ['h-owner', 'h-phone'].map(id => document.getElementById(id).value)")
+        assert values == ["张三", "13800001234"], values
+        assert "selected" in phone.attr("#sr-hazard", "class")
         phone.shot("household")
+        passed.append("household fields keep what was typed")
 
         # A net's escape opening shows pass/fail while it is typed (not saved).
         phone.click("#add-net")
@@ -283,7 +319,13 @@ def run_with(server, inspector, checker, ledger):
         phone.choose("#i-basis", "presumed")
         phone.type("#i-area", "3.5")
         assert not phone.el("#save-item").is_enabled(), "saving an awning without a photo"
+        # An iPhone HEIF photo is refused with what to do; a good photo then clears the error.
+        phone.d.find_element(By.ID, "photo-input").send_keys(str(HEIF))
+        phone.wait(lambda: "JPEG/兼容格式" in phone.text("#error"), 30, "HEIF message")
+        assert "JPEG/兼容格式" in phone.text("#photo-status")
+        phone.shot("photo-heif", "#photo-status")
         phone.photo(BEFORE)
+        phone.wait(lambda: not phone.d.find_elements(By.ID, "error"), what="photo error cleared")
         phone.shot("awning-form", "#save-item")
         phone.click("#save-item")
         phone.el("#item-state")
@@ -293,7 +335,13 @@ def run_with(server, inspector, checker, ledger):
             "const i = document.querySelector('img.photo[data-role=before]'); return i.complete && i.naturalWidth > 0"),
             what="before photo displayed")
         assert phone.close_buttons() == [], "an inspector is offered 销号"
+        # The history: what, who, when — in Chongqing time (this machine runs on UTC).
+        history = phone.text("#history")
+        today = datetime.now(SHANGHAI).strftime("%Y-%m-%d")
+        assert "登记" in history and "本人" in history and today in history, history
+        assert phone.text("#item-place") == "1单元 101"
         phone.shot("item-inspector", "#steps")
+        phone.shot("item-history", "#history")
         passed.append("inspector has no 销号 action")
 
         status = phone.status()
@@ -315,7 +363,9 @@ def run_with(server, inspector, checker, ledger):
         assert [(b["estate"], b["number"]) for b in buildings] == [("阳光花园", "3栋")], buildings
         b = server.api(f"/v1/ledger/buildings/{buildings[0]['id']}", ledger)
         assert (b["high_rise"], b["needs_height_check"], b["floors"]) == (True, True, 10), b
-        assert len(b["households"]) == 40, len(b["households"])
+        # 40 from the grid, and 1101 added by hand then deleted (kept as a tombstone).
+        deleted = [h["room"] for h in b["households"] if h["deleted"]]
+        assert (len(b["households"]), deleted) == (41, ["1101"]), (len(b["households"]), deleted)
         items = b["items"]
         assert len(items) == 1, items
         item = items[0]
@@ -373,6 +423,8 @@ def run_with(server, inspector, checker, ledger):
         # The server revokes this phone; it stops syncing and offers to wipe, warning first.
         phone.click("#tab-device")
         device_id = phone.text("#device-id")
+        last = phone.text("#last-sync")
+        assert last.startswith(datetime.now(SHANGHAI).strftime("%Y-%m-%d")) and "北京时间" in last, last
         phone.shot("device")
         server.cli("device", "revoke", device_id)
         phone.click("#tab-buildings")
@@ -383,6 +435,14 @@ def run_with(server, inspector, checker, ledger):
         assert "本机已被服务器停用" in phone.text("#revoked-banner")
         assert not phone.d.find_elements(By.ID, "sync-btn"), "sync button after revocation"
         phone.shot("revoked")
+        # A revoked phone refuses edits: the controls are off and it says why.
+        phone.click("#back")
+        phone.click("#hh-1-101")
+        phone.el("#readonly-note")
+        disabled = phone.d.execute_script(
+            "return ['sr-hazard', 'visit-plus', 'add-awning', 'h-owner'].map(id => document.getElementById(id).disabled)")
+        assert disabled == [True, True, True, True], disabled
+        phone.shot("revoked-household", "#readonly-note")
         phone.click("#tab-revisits")
         assert "阳光花园 3栋 · 1单元 102" in phone.text("#revisit-list")
         phone.shot("revisits")
@@ -392,7 +452,7 @@ def run_with(server, inspector, checker, ledger):
         phone.shot("wipe-warning")
         phone.click("#wipe-confirm")
         phone.el("#enroll-btn")
-        passed.append("revoked device stops syncing and offers a wipe")
+        passed.append("revoked device stops syncing, refuses edits and offers a wipe")
 
         # The street checker's phone: verification list with before/after side by side, and 销号.
         phone.type("#server-url", server.url)
@@ -407,6 +467,8 @@ def run_with(server, inspector, checker, ledger):
                 f"const i = document.querySelector('#verify-{item['id']} img[data-role={role}]');"
                 " return !!i && i.complete && i.naturalWidth > 0"), what=f"{role} photo in verification list")
         assert phone.close_buttons() == ["复核销号"], phone.close_buttons()
+        card = phone.text(f"#verify-{item['id']}")
+        assert "阳光花园 3栋 · 1单元 101 · 可燃雨棚" in card, card
         phone.shot("verification-list")
         phone.click(f"#close-{item['id']}")
         phone.wait(lambda: phone.d.find_element(By.ID, "notice").text == "已销号", what="closed")
