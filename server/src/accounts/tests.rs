@@ -149,6 +149,6 @@ fn a_blank_name_is_refused() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid account name \"  \": must not be empty"
+        "invalid account name \"  \": 姓名不能为空，最多 50 字"
     );
 }
