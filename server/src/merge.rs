@@ -1,13 +1,17 @@
 //! Merging duplicates (DESIGN §7): a building or a household recorded twice is merged by a
 //! supervisor (street checker or above, both records in scope). A merge links; it copies nothing:
 //!
+//! - only a pair of the suspected-duplicate list is merged (one street, the same normalised
+//!   estate and number; for households also the same 单元 and room), anything else is a 409;
 //! - the merged-away building keeps its document, untouched, so phones that still hold or edit it
 //!   lose nothing and keep converging with the server; its projection row points to the survivor
-//!   (`p_building.merged_into`), it is no longer counted as a building, and 附件2 counts its items
-//!   under the survivor;
+//!   (`p_building.merged_into`), it is no longer counted as a building, and every view — ledger
+//!   tally, 排查进度, item list, 附件2, charts, deadlines — counts its households and items under
+//!   the survivor ([`ITEM_BUILDING`], [`HOUSEHOLD_BUILDING`]), whose page lists them;
 //! - a merged-away household's items are counted under the surviving household
 //!   (`p_item.household_id`; the document's own household stays in `doc_household_id`), so a
-//!   household recorded in both buildings counts once, completed only when all its items are;
+//!   household recorded in both buildings counts once, completed only when all its items are,
+//!   and the merged-away household is no longer counted or listed ([`HOUSEHOLD_COUNTS`]);
 //! - merging buildings also merges their households that share 单元 and room.
 //!
 //! Every item, event and photo stays where it was recorded. The links live in `building_merge` /
