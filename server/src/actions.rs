@@ -204,7 +204,11 @@ pub fn take_step(
     lifecycle::admit(&record.events, &event, &settings, record.deleted).map_err(|why| {
         AppError::conflict(
             "step_refused",
-            format!("不能{}：{why}", step_label(req.kind)),
+            format!(
+                "不能{}：{}",
+                step_label(req.kind),
+                lifecycle::reason_in_chinese(&why)
+            ),
         )
     })?;
     let mut working = stored.fork();

@@ -835,7 +835,7 @@ async fn item(
                         td { (e["role"].as_str().and_then(|r| pengwang_shared::role::Role::parse(r).ok()).map_or("", |r| r.label())) }
                         td {
                             (text(&e["note"]))
-                            @if let Some(why) = e["invalid_reason"].as_str() { " " span.badge.bad { "无效：" (why) } }
+                            @if let Some(why) = e["invalid_reason"].as_str() { " " span.badge.bad title=(why) { "无效：" (pengwang_shared::lifecycle::reason_in_chinese(why)) } }
                         }
                     }
                 }

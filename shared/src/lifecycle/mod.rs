@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+mod reason;
+pub use reason::reason_in_chinese;
 mod step;
 
 use crate::event::{Event, EventKind, ItemState};
