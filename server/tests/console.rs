@@ -465,3 +465,36 @@ async fn console_pages_are_not_cached_unknown_ones_answer_a_page_and_overlong_fi
         r.text()
     );
 }
+
+#[tokio::test]
+async fn a_deleted_household_that_still_has_hazards_stays_listed_and_marked() {
+    let app = app();
+    app.state
+        .db
+        .with_writer(|c| {
+            c.execute(
+                "UPDATE p_household SET deleted = 1 WHERE id IN (?1, ?2)",
+                [id("h2"), id("h5")],
+            )
+        })
+        .unwrap();
+    let city = signed_in(&app, "city", Role::City, Scope::City).await;
+    // h2 (102) still has the closed awning i3: listed and marked; h5 has no items: gone.
+    let b1 = app
+        .page(&city, &format!("/console/ledger/buildings/{}", id("b1")))
+        .await
+        .text();
+    assert!(
+        b1.contains(&format!("id=\"household-{}\"", id("h2"))),
+        "{b1}"
+    );
+    assert!(b1.contains("已删除，但仍有隐患 — 待裁定"));
+    let b5 = app
+        .page(&city, &format!("/console/ledger/buildings/{}", id("b5")))
+        .await
+        .text();
+    assert!(
+        !b5.contains(&format!("id=\"household-{}\"", id("h5"))),
+        "{b5}"
+    );
+}

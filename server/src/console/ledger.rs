@@ -447,12 +447,17 @@ async fn building(
         table.grid #households {
             thead { tr { th { "单元" } th { "楼层" } th { "房号" } th { "户主" } th { "电话" } th { "排查结果" } th { "隐患" } } }
             tbody {
-                @for h in b["households"].as_array().into_iter().flatten().filter(|h| h["deleted"] != Value::Bool(true)) {
+                // A household deleted on one phone while another recorded a hazard there stays
+                // listed, marked, until a supervisor decides (冲突 page).
+                @for h in b["households"].as_array().into_iter().flatten().filter(|h| h["deleted"] != Value::Bool(true) || items_by_household.contains_key(&text(&h["id"]))) {
                     @let hid = text(&h["id"]);
                     tr id=(format!("household-{hid}")) {
                         td { (text(&h["stair_unit"])) }
                         td { (h["floor"].as_i64().map(|f| f.to_string()).unwrap_or_default()) }
-                        td { (text(&h["room"])) }
+                        td {
+                            (text(&h["room"]))
+                            @if h["deleted"] == Value::Bool(true) { " " a href="/console/conflicts" { span.badge.warn { "已删除，但仍有隐患 — 待裁定" } } }
+                        }
                         td { (text(&h["owner_name"])) }
                         td { (text(&h["owner_phone"])) }
                         td {
