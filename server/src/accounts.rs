@@ -285,19 +285,7 @@ pub fn verify_password(
 /// Gives `id` a console login name (letters, digits, `.`, `_`, `-`; 3–32 characters; unique,
 /// case-insensitive).
 pub fn set_login(conn: &Connection, id: AccountId, login: &str) -> Result<(), AccountError> {
-    let normalized = crate::console::session::normalize_login(login);
-    let valid = (3..=32).contains(&normalized.chars().count())
-        && normalized
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if !valid {
-        return Err(ParseError::new(
-            "login",
-            login,
-            "must be 3–32 letters, digits, '.', '_' or '-'",
-        )
-        .into());
-    }
+    let normalized = valid_login(login)?;
     active_account(conn, id)?;
     let taken: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM account WHERE login = ?1 AND id <> ?2)",
@@ -312,6 +300,38 @@ pub fn set_login(conn: &Connection, id: AccountId, login: &str) -> Result<(), Ac
         params![id.to_string(), normalized],
     )?;
     Ok(())
+}
+
+/// Checks a login for a new account: well formed and used by no account yet.
+pub fn check_login_free(conn: &Connection, login: &str) -> Result<(), AccountError> {
+    let normalized = valid_login(login)?;
+    let taken: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM account WHERE login = ?1)",
+        [&normalized],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Err(ParseError::new("login", login, "is already used by another account").into());
+    }
+    Ok(())
+}
+
+/// A login in its stored form, or why it cannot be one.
+fn valid_login(login: &str) -> Result<String, AccountError> {
+    let normalized = crate::console::session::normalize_login(login);
+    let valid = (3..=32).contains(&normalized.chars().count())
+        && normalized
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !valid {
+        return Err(ParseError::new(
+            "login",
+            login,
+            "must be 3–32 letters, digits, '.', '_' or '-'",
+        )
+        .into());
+    }
+    Ok(normalized)
 }
 
 /// The console login of `id`, if it has one.

@@ -92,6 +92,9 @@ enum AccountCommand {
         /// Read a console password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// Console login name (needs --password-stdin): signs in at /console.
+        #[arg(long)]
+        login: Option<String>,
     },
     /// List accounts.
     List,
@@ -126,7 +129,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             scope,
             estates,
             password_stdin,
+            login,
         }) => {
+            if login.is_some() && !password_stdin {
+                bail!("--login needs a console password: add --password-stdin and type it");
+            }
             let scope = build_scope(scope_kind, scope, estates)?;
             let password = if password_stdin {
                 Some(read_password()?)
@@ -140,9 +147,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 password,
             };
             let now = state.now();
-            let info = state
-                .db
-                .with_writer(|c| accounts::create_account(c, new, now))?;
+            let info = state.db.with_writer(|c| {
+                if let Some(login) = &login {
+                    // Checked before the account is made, so a taken login leaves nothing behind.
+                    accounts::check_login_free(c, login)?;
+                }
+                let info = accounts::create_account(c, new, now)?;
+                if let Some(login) = &login {
+                    accounts::set_login(c, info.id, login)?;
+                }
+                Ok::<_, accounts::AccountError>(info)
+            })?;
             println!("{}", info.id);
             Ok(())
         }

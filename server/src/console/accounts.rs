@@ -352,7 +352,7 @@ async fn create(
             // `create_account_by` commits on its own: the login is checked first so a taken one
             // leaves no half-made account behind.
             if !login.is_empty() {
-                check_login_free(c, &login)?;
+                accounts::check_login_free(c, &login)?;
             }
             let info = accounts::create_account_by(c, new, Some(by), now)?;
             if !login.is_empty() {
@@ -362,24 +362,6 @@ async fn create(
         })
         .await?;
     Ok(Redirect::to(&format!("/console/accounts#account-{id}")))
-}
-
-fn check_login_free(c: &rusqlite::Connection, login: &str) -> Result<(), AppError> {
-    let normalized = super::session::normalize_login(login);
-    let taken: bool = c
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM account WHERE login = ?1)",
-            [&normalized],
-            |r| r.get(0),
-        )
-        .map_err(crate::db::DbError::from)?;
-    if taken {
-        return Err(AppError::conflict(
-            "login_taken",
-            format!("用户名 {normalized} 已被其他账号使用"),
-        ));
-    }
-    Ok(())
 }
 
 #[derive(Deserialize)]
