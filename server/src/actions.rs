@@ -10,7 +10,6 @@
 //! Which steps a user is offered is decided the same way: each candidate is tried with `admit`,
 //! so a form is shown only for a step the fold would accept.
 
-use automerge::transaction::CommitOptions;
 use automerge::Automerge;
 use pengwang_shared::document::{self, BuildingDoc, DocumentError, ItemRecord};
 use pengwang_shared::event::{Event, EventDetail, EventKind, ItemState};
@@ -21,9 +20,9 @@ use pengwang_shared::settings::CampaignSettings;
 use pengwang_shared::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::audit::{self, Action, NewAudit};
+use crate::audit::Action;
 use crate::error::AppError;
-use crate::{campaign, documents, projection};
+use crate::{authoring, campaign, documents};
 
 /// The steps the console offers, in the order forms are shown.
 pub const CONSOLE_STEPS: [EventKind; 6] = [
@@ -211,44 +210,33 @@ pub fn take_step(
             ),
         )
     })?;
-    let mut working = stored.fork();
-    working.set_actor(documents::account_actor(account.id));
-    let before = working.get_heads();
-    let message = format!(
-        "{} {} by {} ({})",
-        req.kind.code(),
-        req.item,
-        account.id,
-        account.role.code()
-    );
-    working
-        .transact_with(
-            |_| {
-                CommitOptions::default()
-                    .with_message(message.clone())
-                    .with_time(now.0)
-            },
-            |tx| document::append_event(tx, req.item, &event),
-        )
-        .map_err(|f| step_error(f.error))?;
-    let tx = conn.transaction()?;
-    documents::append(&tx, b.id, &working, &before, &b.location, None, now.0)
-        .map_err(AppError::internal)?;
-    let projected =
-        projection::project(&tx, &working, &settings, now.0).map_err(AppError::internal)?;
-    let target = format!("{}/items/{}", b.id, req.item);
-    let detail =
-        serde_json::json!({ "step": req.kind.code(), "event": event.id, "note": event.note })
-            .to_string();
-    let row = NewAudit {
-        at: now,
-        actor: Some(account.id),
+    let who = authoring::Authored {
+        account,
+        device: None,
+        building: b.id,
+        location: &b.location,
+        message: format!(
+            "{} {} by {} ({})",
+            req.kind.code(),
+            req.item,
+            account.id,
+            account.role.code()
+        ),
         action: Action::ItemStep,
-        target: &target,
-        detail: &detail,
+        target: format!("{}/items/{}", b.id, req.item),
+        detail:
+            serde_json::json!({ "step": req.kind.code(), "event": event.id, "note": event.note })
+                .to_string(),
     };
-    audit::record(&tx, &row)?;
-    tx.commit()?;
+    let (_, projected) = authoring::commit(
+        conn,
+        &stored,
+        &who,
+        &settings,
+        now,
+        |tx| document::append_event(tx, req.item, &event),
+        step_error,
+    )?;
     let state = projected
         .items
         .get(&req.item)

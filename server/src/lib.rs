@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod authoring;
 pub mod audit;
 pub mod auth;
 pub mod campaign;

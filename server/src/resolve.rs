@@ -4,7 +4,7 @@
 //! device in scope by their next sync. The console's conflicts inbox (`console::conflicts`)
 //! resolves through the same [`resolve_as`].
 
-use automerge::transaction::{CommitOptions, Transactable};
+use automerge::transaction::Transactable;
 use automerge::{Automerge, ReadDoc};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
@@ -21,11 +21,11 @@ use pengwang_shared::settings::CampaignSettings;
 use pengwang_shared::ParseError;
 use serde_json::{json, Value};
 
-use crate::audit::{self, Action, NewAudit};
+use crate::audit::Action;
 use crate::auth::AuthDevice;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::{campaign, documents, projection};
+use crate::{authoring, campaign, documents};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/v1/conflicts/resolve", post(resolve))
@@ -84,50 +84,32 @@ fn apply(
             format!("building {} is outside this account's scope", req.doc),
         ));
     }
-    let mut working = stored.fork();
-    working.set_actor(documents::account_actor(account.id));
-    let before = working.get_heads();
-    let message = format!(
-        "resolve {} by {} ({})",
-        req.record.path(),
-        account.id,
-        account.role.code()
-    );
-    let author = Author { account, device };
-    working
-        .transact_with(
-            |_| {
-                CommitOptions::default()
-                    .with_message(message.clone())
-                    .with_time(now.0)
-            },
-            |tx| write(tx, &stored, &author, req, &settings, now),
-        )
-        .map_err(|f| resolution_error(f.error))?;
-    let tx = conn.transaction()?;
-    documents::append(
-        &tx,
-        req.doc,
-        &working,
-        &before,
-        &building.location,
-        device,
-        now.0,
-    )
-    .map_err(AppError::internal)?;
-    projection::project(&tx, &working, &settings, now.0).map_err(AppError::internal)?;
-    let target = format!("{}/{}", req.doc, req.record.path());
     let decision = decision(&stored, req, &settings);
-    let detail = decision.to_string();
-    let row = NewAudit {
-        at: now,
-        actor: Some(account.id),
+    let who = authoring::Authored {
+        account,
+        device,
+        building: req.doc,
+        location: &building.location,
+        message: format!(
+            "resolve {} by {} ({})",
+            req.record.path(),
+            account.id,
+            account.role.code()
+        ),
         action: Action::ConflictResolve,
-        target: &target,
-        detail: &detail,
+        target: format!("{}/{}", req.doc, req.record.path()),
+        detail: decision.to_string(),
     };
-    audit::record(&tx, &row)?;
-    tx.commit()?;
+    let author = Author { account, device };
+    let (working, _) = authoring::commit(
+        conn,
+        &stored,
+        &who,
+        &settings,
+        now,
+        |tx| write(tx, &stored, &author, req, &settings, now),
+        resolution_error,
+    )?;
     let heads = working.get_heads().iter().map(|h| h.to_string()).collect();
     Ok(ResolveResponse { heads, decision })
 }

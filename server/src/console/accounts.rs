@@ -11,6 +11,7 @@ use pengwang_shared::id::{AccountId, DeviceId};
 use pengwang_shared::protocol::AccountInfo;
 use pengwang_shared::region::{CommunityCode, RegionCatalog, StreetCode, UnitCode};
 use pengwang_shared::role::{Role, Scope};
+use pengwang_shared::time::Timestamp;
 use serde::Deserialize;
 
 use super::layout::{self, csrf_field, local_time, page};
@@ -371,28 +372,67 @@ struct PasswordForm {
     password: String,
 }
 
+/// Runs `change` on the account `id` (or the account owning it) after checking the user manages
+/// it, in one write; the manager's id and the time go along for the audit row.
+async fn on_managed_account<T: Send + 'static>(
+    state: &AppState,
+    console: &Console,
+    account_of: impl FnOnce(&rusqlite::Connection) -> Result<AccountId, AppError> + Send + 'static,
+    change: impl FnOnce(&mut rusqlite::Connection, AccountId, AccountId, Timestamp) -> Result<T, AppError>
+        + Send
+        + 'static,
+) -> Result<(AccountRow, T), PageError> {
+    require_manager(console)?;
+    let now = state.now();
+    let catalog = state.catalog.clone();
+    let manager = console.clone();
+    Ok(state
+        .db
+        .write(move |c| {
+            let id = account_of(c)?;
+            let row = managed_account(c, &catalog, &manager, id)?;
+            let out = change(c, id, manager.account.id, now)?;
+            Ok::<_, AppError>((row, out))
+        })
+        .await?)
+}
+
+/// The account named in the path.
+fn account_in_path(
+    raw: &str,
+) -> Result<impl FnOnce(&rusqlite::Connection) -> Result<AccountId, AppError>, PageError> {
+    let id = parse_id(raw, AccountId::parse)?;
+    Ok(move |_: &rusqlite::Connection| Ok(id))
+}
+
+fn back_to(id: AccountId) -> Redirect {
+    Redirect::to(&format!("/console/accounts#account-{id}"))
+}
+
 async fn reset_password(
     State(state): State<AppState>,
     Path(id): Path<String>,
     CsrfForm(console, form): CsrfForm<PasswordForm>,
 ) -> Result<Redirect, PageError> {
-    require_manager(&console)?;
-    let id = parse_id(&id, AccountId::parse)?;
-    let now = state.now();
-    let catalog = state.catalog.clone();
-    let manager = console.clone();
-    state
-        .db
-        .write(move |c| {
-            managed_account(c, &catalog, &manager, id)?;
+    let (row, ()) = on_managed_account(
+        &state,
+        &console,
+        account_in_path(&id)?,
+        move |c, id, by, now| {
             if !form.login.trim().is_empty() {
                 accounts::set_login(c, id, &form.login)?;
             }
-            accounts::reset_password(c, id, &form.password, Some(manager.account.id), now)?;
-            Ok::<_, AppError>(())
-        })
-        .await?;
-    Ok(Redirect::to(&format!("/console/accounts#account-{id}")))
+            Ok(accounts::reset_password(
+                c,
+                id,
+                &form.password,
+                Some(by),
+                now,
+            )?)
+        },
+    )
+    .await?;
+    Ok(back_to(row.info.id))
 }
 
 async fn issue_code(
@@ -400,20 +440,18 @@ async fn issue_code(
     Path(id): Path<String>,
     CsrfForm(console, NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Markup, PageError> {
-    require_manager(&console)?;
-    let id = parse_id(&id, AccountId::parse)?;
-    let now = state.now();
-    let catalog = state.catalog.clone();
-    let manager = console.clone();
-    let (row, code) = state
-        .db
-        .write(move |c| {
-            let row = managed_account(c, &catalog, &manager, id)?;
-            let code =
-                devices::issue_code_by(c, id, DEFAULT_CODE_DAYS, Some(manager.account.id), now)?;
-            Ok::<_, AppError>((row, code))
+    let (row, code) =
+        on_managed_account(&state, &console, account_in_path(&id)?, |c, id, by, now| {
+            Ok(devices::issue_code_by(
+                c,
+                id,
+                DEFAULT_CODE_DAYS,
+                Some(by),
+                now,
+            )?)
         })
         .await?;
+    let id = row.info.id;
     let body = html! {
         p { "给 " strong { (row.info.name) } "（" (row.info.role.label()) "）的一次性注册码：" }
         p { span.secret #enrollment-code { (code) } }
@@ -433,20 +471,14 @@ async fn withdraw_code(
     Path(id): Path<String>,
     CsrfForm(console, form): CsrfForm<CodeForm>,
 ) -> Result<Redirect, PageError> {
-    require_manager(&console)?;
-    let id = parse_id(&id, AccountId::parse)?;
-    let now = state.now();
-    let catalog = state.catalog.clone();
-    let manager = console.clone();
-    state
-        .db
-        .write(move |c| {
-            managed_account(c, &catalog, &manager, id)?;
-            devices::withdraw_code(c, id, &form.code, Some(manager.account.id), now)?;
-            Ok::<_, AppError>(())
-        })
-        .await?;
-    Ok(Redirect::to(&format!("/console/accounts#account-{id}")))
+    let (row, _) = on_managed_account(
+        &state,
+        &console,
+        account_in_path(&id)?,
+        move |c, id, by, now| Ok(devices::withdraw_code(c, id, &form.code, Some(by), now)?),
+    )
+    .await?;
+    Ok(back_to(row.info.id))
 }
 
 async fn disable(
@@ -454,23 +486,15 @@ async fn disable(
     Path(id): Path<String>,
     CsrfForm(console, NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Redirect, PageError> {
-    require_manager(&console)?;
-    let id = parse_id(&id, AccountId::parse)?;
-    if id == console.account.id {
+    if parse_id(&id, AccountId::parse)? == console.account.id {
         return Err(bad("停用", "不能停用自己的账号"));
     }
-    let now = state.now();
-    let catalog = state.catalog.clone();
-    let manager = console.clone();
-    state
-        .db
-        .write(move |c| {
-            managed_account(c, &catalog, &manager, id)?;
-            accounts::disable(c, id, Some(manager.account.id), now)?;
-            Ok::<_, AppError>(())
+    let (row, ()) =
+        on_managed_account(&state, &console, account_in_path(&id)?, |c, id, by, now| {
+            Ok(accounts::disable(c, id, Some(by), now)?)
         })
         .await?;
-    Ok(Redirect::to(&format!("/console/accounts#account-{id}")))
+    Ok(back_to(row.info.id))
 }
 
 /// 启用: a disabled account in the manager's scope may sign in and enroll phones again.
@@ -479,20 +503,12 @@ async fn enable(
     Path(id): Path<String>,
     CsrfForm(console, NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Redirect, PageError> {
-    require_manager(&console)?;
-    let id = parse_id(&id, AccountId::parse)?;
-    let now = state.now();
-    let catalog = state.catalog.clone();
-    let manager = console.clone();
-    state
-        .db
-        .write(move |c| {
-            managed_account(c, &catalog, &manager, id)?;
-            accounts::enable(c, id, Some(manager.account.id), now)?;
-            Ok::<_, AppError>(())
+    let (row, ()) =
+        on_managed_account(&state, &console, account_in_path(&id)?, |c, id, by, now| {
+            Ok(accounts::enable(c, id, Some(by), now)?)
         })
         .await?;
-    Ok(Redirect::to(&format!("/console/accounts#account-{id}")))
+    Ok(back_to(row.info.id))
 }
 
 async fn revoke_device(
@@ -500,19 +516,11 @@ async fn revoke_device(
     Path(id): Path<String>,
     CsrfForm(console, NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Redirect, PageError> {
-    require_manager(&console)?;
     let device = parse_id(&id, DeviceId::parse)?;
-    let now = state.now();
-    let catalog = state.catalog.clone();
-    let manager = console.clone();
-    let owner = state
-        .db
-        .write(move |c| {
-            let owner = devices::owner(c, device)?;
-            managed_account(c, &catalog, &manager, owner)?;
-            devices::revoke(c, device, Some(manager.account.id), now)?;
-            Ok::<_, AppError>(owner)
-        })
-        .await?;
-    Ok(Redirect::to(&format!("/console/accounts#account-{owner}")))
+    let owner = move |c: &rusqlite::Connection| Ok(devices::owner(c, device)?);
+    let (row, _) = on_managed_account(&state, &console, owner, move |c, _, by, now| {
+        Ok(devices::revoke(c, device, Some(by), now)?)
+    })
+    .await?;
+    Ok(back_to(row.info.id))
 }
