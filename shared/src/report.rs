@@ -171,6 +171,40 @@ pub struct Counted {
     pub completions: Vec<(UnitCode, Completions)>,
 }
 
+/// Hands `count` each household's items — high-rise, found before `cut_off`, the household's
+/// items together — and checks the input is grouped by (unit, household) as the index reads it.
+/// The one walk every 附件2 count (one period or a series of cut-offs) makes.
+pub(crate) fn by_household(
+    items: impl IntoIterator<Item = ReportItem>,
+    cut_off: Timestamp,
+    mut count: impl FnMut(&[ReportItem]),
+) -> Result<(), ReportError> {
+    let mut last: Option<(UnitCode, HouseholdId)> = None;
+    let mut group: Vec<ReportItem> = Vec::new();
+    for item in items {
+        let Some(h) = item.household else { continue };
+        if !item.high_rise || item.found_at >= cut_off {
+            continue;
+        }
+        if group.first().is_some_and(|g| g.household != Some(h)) {
+            count(&group);
+            group.clear();
+        }
+        if group.is_empty() {
+            let key = (item.unit.clone(), h);
+            if last.as_ref().is_some_and(|l| *l >= key) {
+                return Err(ReportError::NotGrouped(h));
+            }
+            last = Some(key);
+        }
+        group.push(item);
+    }
+    if !group.is_empty() {
+        count(&group);
+    }
+    Ok(())
+}
+
 /// [`attachment2`] counted against frozen bases (DESIGN §6: an event dated inside a frozen
 /// period counts in the first open period; 本月反弹).
 pub fn attachment2_counted(
@@ -188,34 +222,11 @@ pub fn attachment2_counted(
             ..Default::default()
         })
         .collect();
-    let mut last: Option<(UnitCode, HouseholdId)> = None;
-    let mut group: Vec<ReportItem> = Vec::new();
-    let mut flush = |group: &mut Vec<ReportItem>| {
-        if let Some(first) = group.first() {
-            if let Some(&u) = index.get(&first.unit) {
-                units_acc[u].count_household(group, &period);
-            }
+    by_household(items, period.end, |group| {
+        if let Some(&u) = index.get(&group[0].unit) {
+            units_acc[u].count_household(group, &period);
         }
-        group.clear();
-    };
-    for item in items {
-        let Some(h) = item.household else { continue };
-        if !item.high_rise || item.found_at >= period.end {
-            continue;
-        }
-        if group.first().is_some_and(|g| g.household != Some(h)) {
-            flush(&mut group);
-        }
-        if group.is_empty() {
-            let key = (item.unit.clone(), h);
-            if last.as_ref().is_some_and(|l| *l >= key) {
-                return Err(ReportError::NotGrouped(h));
-            }
-            last = Some(key);
-        }
-        group.push(item);
-    }
-    flush(&mut group);
+    })?;
     let mut rows = Vec::with_capacity(units.len());
     let mut completions = Vec::new();
     for (code, acc) in units.iter().zip(units_acc) {

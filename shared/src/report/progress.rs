@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::id::HouseholdId;
 use crate::region::UnitCode;
 use crate::settings::ReportPeriod;
 
@@ -30,47 +29,26 @@ pub fn attachment2_series(
     let Some(last_end) = periods.iter().map(|p| p.end).max() else {
         return Ok(Vec::new());
     };
-    let mut flush = |group: &mut Vec<ReportItem>| {
-        let unit = group.first().and_then(|first| index.get(&first.unit));
-        if let Some(&u) = unit {
-            for (pi, period) in periods.iter().enumerate() {
-                // Most households were found before every cut-off: count them without a copy.
-                if group.iter().all(|i| i.found_at < period.end) {
-                    accs[pi][u].count_household(group, period);
-                } else {
-                    let found: Vec<ReportItem> = group
-                        .iter()
-                        .filter(|i| i.found_at < period.end)
-                        .cloned()
-                        .collect();
-                    if !found.is_empty() {
-                        accs[pi][u].count_household(&found, period);
-                    }
+    super::by_household(items, last_end, |group| {
+        let Some(&u) = index.get(&group[0].unit) else {
+            return;
+        };
+        for (pi, period) in periods.iter().enumerate() {
+            // Most households were found before every cut-off: count them without a copy.
+            if group.iter().all(|i| i.found_at < period.end) {
+                accs[pi][u].count_household(group, period);
+            } else {
+                let found: Vec<ReportItem> = group
+                    .iter()
+                    .filter(|i| i.found_at < period.end)
+                    .cloned()
+                    .collect();
+                if !found.is_empty() {
+                    accs[pi][u].count_household(&found, period);
                 }
             }
         }
-        group.clear();
-    };
-    let mut last: Option<(UnitCode, HouseholdId)> = None;
-    let mut group: Vec<ReportItem> = Vec::new();
-    for item in items {
-        let Some(h) = item.household else { continue };
-        if !item.high_rise || item.found_at >= last_end {
-            continue;
-        }
-        if group.first().is_some_and(|g| g.household != Some(h)) {
-            flush(&mut group);
-        }
-        if group.is_empty() {
-            let key = (item.unit.clone(), h);
-            if last.as_ref().is_some_and(|l| *l >= key) {
-                return Err(ReportError::NotGrouped(h));
-            }
-            last = Some(key);
-        }
-        group.push(item);
-    }
-    flush(&mut group);
+    })?;
     Ok(periods
         .iter()
         .zip(accs)
