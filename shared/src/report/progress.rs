@@ -73,7 +73,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::event::ItemState;
-    use crate::id::BuildingId;
+    use crate::id::{BuildingId, HouseholdId};
     use crate::item::Category;
     use crate::report::attachment2;
     use crate::settings::{CampaignSettings, PeriodMode};
