@@ -173,6 +173,37 @@ pub fn record_in_unit(
     Ok(())
 }
 
+/// Audits a read that changes nothing else (an export, a download) in its own write; `unit`
+/// tags the row for that unit's lead, as [`record_in_unit`].
+pub async fn record_read(
+    state: &crate::state::AppState,
+    actor: AccountId,
+    action: Action,
+    target: String,
+    detail: String,
+    unit: Option<String>,
+) -> Result<(), crate::error::AppError> {
+    let now = state.now();
+    state
+        .db
+        .write(move |c| {
+            let row = NewAudit {
+                at: now,
+                actor: Some(actor),
+                action,
+                target: &target,
+                detail: &detail,
+            };
+            match &unit {
+                Some(u) => record_in_unit(c, &row, u),
+                None => record(c, &row),
+            }
+            .map_err(crate::db::DbError::from)
+        })
+        .await?;
+    Ok(())
+}
+
 /// A stored audit row, for listings and tests.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditRow {

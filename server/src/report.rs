@@ -25,7 +25,7 @@ use rusqlite::{params_from_iter, Connection, Row};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::audit::{self, Action, NewAudit};
+use crate::audit::{self, Action};
 use crate::auth::AuthDevice;
 use crate::campaign;
 use crate::db::DbError;
@@ -135,22 +135,17 @@ async fn audit_export(
     r: &Attachment2,
     what: &str,
 ) -> Result<(), AppError> {
-    let (actor, now) = (account.id, state.now());
     let target = format!("attachment2/{:04}-{:02}", r.period.year, r.period.month);
     let detail = format!("{what}, {} units", r.rows.len());
-    state
-        .db
-        .write(move |c| {
-            let row = NewAudit {
-                at: now,
-                actor: Some(actor),
-                action: Action::ReportExport,
-                target: &target,
-                detail: &detail,
-            };
-            audit::record(c, &row).map_err(DbError::from)
-        })
-        .await?;
+    audit::record_read(
+        state,
+        account.id,
+        Action::ReportExport,
+        target,
+        detail,
+        None,
+    )
+    .await?;
     let (year, month) = (r.period.year, r.period.month);
     tracing::info!(account = %account.id, units = r.rows.len(), year, month, format = what, "附件2 exported");
     Ok(())

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::contacts::{editable_unit, readable_unit};
 use super::{layout, Console, CsrfForm, PageError};
-use crate::audit::{self, Action, NewAudit};
+use crate::audit::{self, Action};
 use crate::campaign;
 use crate::error::AppError;
 use crate::export::download;
@@ -258,21 +258,17 @@ async fn file(
         .await
         .map_err(AppError::internal)?
         .map_err(|e| AppError::internal(format!("document file {sha} unreadable: {e}")))?;
-    let (now, actor) = (state.now(), console.account.id);
     let target = format!("unit/{unit}/work_plan/{}", f.id);
-    state
-        .db
-        .write(move |c| {
-            let row = NewAudit {
-                at: now,
-                actor: Some(actor),
-                action: Action::DocumentDownload,
-                target: &target,
-                detail: "",
-            };
-            audit::record_in_unit(c, &row, unit.as_str()).map_err(AppError::from)
-        })
-        .await?;
+    let (actor, unit_code) = (console.account.id, unit.to_string());
+    audit::record_read(
+        &state,
+        actor,
+        Action::DocumentDownload,
+        target,
+        String::new(),
+        Some(unit_code),
+    )
+    .await?;
     Ok(download(
         bytes,
         docs::content_type(&f.extension),

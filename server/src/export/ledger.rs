@@ -209,19 +209,15 @@ pub async fn download(
         format!("高层建筑可燃雨棚和突出外墙防护网隐患台账（导出时间：{now}；个人信息已脱敏）");
     let bytes = workbook(&rows, &title)?;
     let detail = format!("xlsx, {} items", rows.len());
-    state
-        .db
-        .write(move |c| {
-            let row = crate::audit::NewAudit {
-                at: now,
-                actor: Some(actor),
-                action: crate::audit::Action::LedgerExport,
-                target: &target,
-                detail: &detail,
-            };
-            crate::audit::record(c, &row).map_err(crate::db::DbError::from)
-        })
-        .await?;
+    crate::audit::record_read(
+        state,
+        actor,
+        crate::audit::Action::LedgerExport,
+        target,
+        detail,
+        None,
+    )
+    .await?;
     tracing::info!(account = %actor, items = rows.len(), "ledger exported");
     let name = format!("台账-{}.xlsx", now.local_date());
     Ok(super::download(bytes, super::XLSX, &name))
