@@ -95,12 +95,7 @@ pub fn page(console: &Console, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · 棚网控制台" }
-                link rel="stylesheet" href="/console/static/console.css";
-            }
+            (head(title))
             body {
                 header.top {
                     a.brand href="/console" { "棚网 · 高层建筑可燃雨棚和突出外墙防护网整治" }
@@ -128,6 +123,18 @@ pub fn page(console: &Console, title: &str, body: Markup) -> Markup {
     }
 }
 
+/// The `<head>` of every console page: the title and the one stylesheet.
+pub fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · 棚网控制台" }
+            link rel="stylesheet" href="/console/static/console.css";
+        }
+    }
+}
+
 /// The hidden CSRF field every console form carries.
 pub fn csrf_field(console: &Console) -> Markup {
     html! { input type="hidden" name="_csrf" value=(console.csrf); }
@@ -138,12 +145,7 @@ pub fn sign_in_page(next: &str, failed: Option<(&str, &str)>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "登录 · 棚网控制台" }
-                link rel="stylesheet" href="/console/static/console.css";
-            }
+            (head("登录"))
             body.sign-in {
                 main {
                     h1 { "棚网控制台" }

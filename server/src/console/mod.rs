@@ -264,11 +264,7 @@ impl IntoResponse for PageError {
         let body = html! {
             (DOCTYPE)
             html lang="zh-CN" {
-                head {
-                    meta charset="utf-8";
-                    title { (heading) " · 棚网" }
-                    link rel="stylesheet" href="/console/static/console.css";
-                }
+                (layout::head(heading))
                 body.error-page {
                     main {
                         h1 { (heading) }
