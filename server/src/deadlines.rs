@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use pengwang_shared::event::ItemState;
 use pengwang_shared::region::{RegionCatalog, StreetCode};
 use pengwang_shared::role::Scope;
-use pengwang_shared::settings::CampaignSettings;
+use pengwang_shared::settings::{CampaignSettings, Phase};
 use pengwang_shared::time::Timestamp;
 use rusqlite::types::Value as Sql;
 use rusqlite::{params_from_iter, Connection};
@@ -33,36 +33,6 @@ pub const MAX_LISTED: u32 = 500;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/v1/deadlines", get(deadlines_json))
-}
-
-/// The phase an open item is in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    /// 自行整改 (with the owner), due `self_remediation_deadline`.
-    SelfRemediation,
-    /// 拒改与定点拆除, due `enforcement_deadline`.
-    Enforcement,
-}
-
-impl Phase {
-    pub fn of(state: ItemState) -> Option<Phase> {
-        use ItemState as S;
-        match state {
-            S::Identified | S::Notified | S::SelfRectifying | S::PendingVerify => {
-                Some(Phase::SelfRemediation)
-            }
-            S::Refused | S::Transferred | S::EnforcedRemoved => Some(Phase::Enforcement),
-            S::Closed | S::Void => None,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Phase::SelfRemediation => "自行整改阶段",
-            Phase::Enforcement => "定点拆除阶段",
-        }
-    }
 }
 
 /// The figures of one unit or street.

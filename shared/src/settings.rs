@@ -92,14 +92,10 @@ impl CampaignSettings {
     /// The deadline of the phase an item in `state` is in (DESIGN §4): self-remediation for
     /// items still with the owner, enforcement for refusals, `None` once it is CLOSED or VOID.
     pub fn phase_deadline(&self, state: ItemState) -> Option<NaiveDate> {
-        use ItemState as S;
-        match state {
-            S::Closed | S::Void => None,
-            S::Refused | S::Transferred | S::EnforcedRemoved => Some(self.enforcement_deadline),
-            S::Identified | S::Notified | S::SelfRectifying | S::PendingVerify => {
-                Some(self.self_remediation_deadline)
-            }
-        }
+        Phase::of(state).map(|phase| match phase {
+            Phase::SelfRemediation => self.self_remediation_deadline,
+            Phase::Enforcement => self.enforcement_deadline,
+        })
     }
 
     /// Overdue: not CLOSED (or VOID) after its phase deadline, local date `today`.
@@ -197,5 +193,36 @@ mod tests {
         assert_eq!(s.period_containing(t).unwrap().month, 7);
         let t = Timestamp::parse_local("2026-06-25 23:30").unwrap();
         assert_eq!(s.period_containing(t).unwrap().month, 6);
+    }
+}
+
+/// The phase an open item is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// 自行整改 (with the owner), due `self_remediation_deadline`.
+    SelfRemediation,
+    /// 拒改与定点拆除, due `enforcement_deadline`.
+    Enforcement,
+}
+
+impl Phase {
+    /// The phase of an item in `state` (DESIGN §4); `None` once it is CLOSED or VOID.
+    pub fn of(state: ItemState) -> Option<Phase> {
+        use ItemState as S;
+        match state {
+            S::Identified | S::Notified | S::SelfRectifying | S::PendingVerify => {
+                Some(Phase::SelfRemediation)
+            }
+            S::Refused | S::Transferred | S::EnforcedRemoved => Some(Phase::Enforcement),
+            S::Closed | S::Void => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::SelfRemediation => "自行整改阶段",
+            Phase::Enforcement => "定点拆除阶段",
+        }
     }
 }
