@@ -7,9 +7,9 @@
 
 pub mod accounts;
 pub mod actions;
-pub mod authoring;
 pub mod audit;
 pub mod auth;
+pub mod authoring;
 pub mod campaign;
 pub mod charts;
 pub mod cli;

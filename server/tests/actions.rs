@@ -188,7 +188,7 @@ fn refusal_needs_the_persuasion_attempts_the_campaign_sets() {
     assert_eq!(e.to_api_error().code, "step_refused");
     assert!(
         e.to_string()
-            .contains("不能认定拒不整改：认定拒不整改需要至少 2 次告知劝导。"),
+            .contains("不能认定拒不整改：认定拒不整改需要至少 2 次告知劝导，目前 1 次。"),
         "{e}"
     );
     assert_eq!(state_of(&s.app, s.i2).as_deref(), Some("notified"));

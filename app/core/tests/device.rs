@@ -187,7 +187,7 @@ async fn an_inspector_cannot_close_an_item_and_nothing_is_written() {
     assert_eq!(err.code(), "not_allowed");
     assert_eq!(
         err.to_string(),
-        "not allowed: only the street may 复核销号, not a 社区网格员"
+        "not allowed: 社区网格员不能进行“复核销号”，须由街道核查员及以上进行"
     );
     assert_eq!((d.device.heads(b).unwrap(), outbox_seq(&d)), (heads, seq));
     assert_eq!(
@@ -210,7 +210,7 @@ async fn an_item_without_a_before_photo_is_refused_with_the_folds_reason() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "not allowed: recording a hazard needs at least one before photo"
+        "not allowed: 登记隐患需要至少一张整改前照片"
     );
     assert!(d.device.building(b).unwrap().items.is_empty());
 }

@@ -615,7 +615,10 @@ fn only_the_street_is_offered_the_close_of_an_inspectors_fix() {
         "record_step",
         json!({"building": b, "item": i, "step": step.clone()}),
     );
-    assert_eq!(err["message"], "社区网格员不能进行“复核销号”。");
+    assert_eq!(
+        err["message"],
+        "社区网格员不能进行“复核销号”，须由街道核查员及以上进行。"
+    );
     let err = phone.fail(
         "record_step",
         json!({"building": b, "item": i, "step": step.clone()}),

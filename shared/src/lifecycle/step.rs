@@ -1,5 +1,6 @@
 //! The rules of each lifecycle step (DESIGN §4's table): from which states, by which roles, with
-//! what requirements. [`check`] judges one event against the state(s) before it.
+//! what requirements. [`check`] judges one event against the state(s) before it; a refusal's
+//! reason is the sentence the phone and the console show (in Chinese).
 
 use std::collections::BTreeSet;
 
@@ -22,17 +23,14 @@ pub(super) fn check(
     let states: BTreeSet<ItemState> = before.iter().map(|(_, p)| p.state).collect();
     if e.kind == EventKind::Create {
         if !before.is_empty() || created {
-            return Err("item already has a creation event".into());
+            return Err("这处隐患已经登记过".into());
         }
         require_role(
             e,
             |r| r.is_inspector() || r.is_street(),
-            "an inspector or the street",
+            "网格员、物业人员或街道",
         )?;
-        require(
-            !e.photos.is_empty(),
-            "recording a hazard needs at least one before photo",
-        )?;
+        require(!e.photos.is_empty(), "登记隐患需要至少一张整改前照片")?;
         return Ok(Path {
             state: S::Identified,
             closed_at: None,
@@ -42,13 +40,13 @@ pub(super) fn check(
         });
     }
     if before.is_empty() {
-        return Err("item has no creation event before this".into());
+        return Err("这处隐患还没有登记记录".into());
     }
     if e.kind == EventKind::Resolve {
         return resolve(e, &states);
     }
     if states.len() > 1 {
-        return Err("the item's history is forked: a supervisor must resolve it first".into());
+        return Err("这处隐患的记录有冲突，须由上级先裁定".into());
     }
     let from = *states.first().expect("non-empty frontier");
     let submitters: Vec<AccountId> = before.iter().filter_map(|(_, p)| p.submitter).collect();
@@ -57,9 +55,9 @@ pub(super) fn check(
             Ok(())
         } else {
             Err(format!(
-                "cannot {} an item that is {}",
-                e.kind.label(),
-                from.label()
+                "这处隐患当前为“{}”，不能进行“{}”",
+                from.label(),
+                e.kind.label()
             ))
         }
     };
@@ -67,86 +65,71 @@ pub(super) fn check(
     match e.kind {
         EventKind::Notify => {
             need_from(&[S::Identified, S::Notified, S::SelfRectifying])?;
-            require_role(e, inspector_or_street, "an inspector or the street")?;
-            require(
-                e.detail.notice_method.is_some(),
-                "a notice needs its method",
-            )?;
+            require_role(e, inspector_or_street, "网格员、物业人员或街道")?;
+            require(e.detail.notice_method.is_some(), "告知劝导需要选择告知方式")?;
         }
         EventKind::StartSelfRectify => {
             need_from(&[S::Notified])?;
-            require_role(e, inspector_or_street, "an inspector or the street")?;
-            require(
-                e.detail.deadline.is_some(),
-                "self-rectification needs a deadline",
-            )?;
+            require_role(e, inspector_or_street, "网格员、物业人员或街道")?;
+            require(e.detail.deadline.is_some(), "自行整改需要填写整改期限")?;
         }
         EventKind::Submit => {
             need_from(&[S::Identified, S::Notified, S::SelfRectifying])?;
-            require_role(e, Role::is_inspector, "an inspector")?;
+            require_role(e, Role::is_inspector, "网格员或物业人员")?;
             check_submission(e, s)?;
         }
         EventKind::Close => {
             need_from(&[S::PendingVerify, S::EnforcedRemoved])?;
-            require_role(e, Role::is_street, "the street")?;
-            require(
-                !submitters.contains(&e.by),
-                "the person who submitted the fix cannot verify it",
-            )?;
+            require_role(e, Role::is_street, "街道核查员及以上")?;
+            require(!submitters.contains(&e.by), "提交整改的人不能自己复核销号")?;
         }
         EventKind::ProposeRefusal => {
             need_from(&[S::Notified, S::SelfRectifying])?;
-            require_role(e, Role::is_inspector, "an inspector")?;
+            require_role(e, Role::is_inspector, "网格员或物业人员")?;
         }
         EventKind::Refuse => {
             need_from(&[S::Notified, S::SelfRectifying])?;
-            require_role(e, Role::is_street, "the street")?;
+            require_role(e, Role::is_street, "街道核查员及以上")?;
             let n = s.persuasion_attempts;
             require(
                 notices >= n,
-                &format!("refusal needs {n} persuasion attempts, the item has {notices}"),
+                &format!("认定拒不整改需要至少 {n} 次告知劝导，目前 {notices} 次"),
             )?;
         }
         EventKind::Transfer => {
             need_from(&[S::Refused])?;
-            require_role(e, Role::is_street, "the street")?;
-            require(
-                !e.note.trim().is_empty(),
-                "a transfer needs the refusal reason",
-            )?;
+            require_role(e, Role::is_street, "街道核查员及以上")?;
+            require(!e.note.trim().is_empty(), "移交执法需要填写拒不整改原因")?;
         }
         EventKind::Enforce => {
             need_from(&[S::Transferred])?;
-            require_role(e, |r| r == Role::Enforcement, "the enforcement team")?;
+            require_role(e, |r| r == Role::Enforcement, "执法队员")?;
             require(
                 e.detail
                     .document_no
                     .as_deref()
                     .is_some_and(|d| !d.trim().is_empty()),
-                "enforced removal needs the document number",
+                "定点拆除需要填写执法文书编号",
             )?;
-            require(
-                !e.photos.is_empty(),
-                "enforced removal needs an enforcement photo",
-            )?;
+            require(!e.photos.is_empty(), "定点拆除需要拍摄拆除照片")?;
         }
         EventKind::Void => {
             require(
                 !matches!(from, S::Closed | S::Void),
-                &format!("cannot void an item that is {}", from.label()),
+                &format!("“{}”的隐患不能作废", from.label()),
             )?;
-            require_role(e, Role::is_street, "the street")?;
-            require(!e.note.trim().is_empty(), "voiding needs a reason")?;
+            require_role(e, Role::is_street, "街道核查员及以上")?;
+            require(!e.note.trim().is_empty(), "作废需要填写原因")?;
         }
         EventKind::Reopen => {
             need_from(&[S::Closed])?;
-            require_role(e, Role::is_street, "the street")?;
-            require(!e.note.trim().is_empty(), "reopening needs a reason")?;
+            require_role(e, Role::is_street, "街道核查员及以上")?;
+            require(!e.note.trim().is_empty(), "反弹需要填写情况说明")?;
         }
         EventKind::Return => {
             need_from(&[S::Refused, S::Transferred, S::PendingVerify])?;
-            require_role(e, Role::is_street, "the street")?;
-            require(!e.note.trim().is_empty(), "returning needs a reason")?;
+            require_role(e, Role::is_street, "街道核查员及以上")?;
+            require(!e.note.trim().is_empty(), "退回需要填写原因")?;
         }
         EventKind::Create | EventKind::Resolve => unreachable!("handled above"),
     }
@@ -166,18 +149,12 @@ pub(super) fn check(
 }
 
 fn resolve(e: &Event, states: &BTreeSet<ItemState>) -> Result<Path, String> {
-    require_role(e, Role::is_street, "a supervisor (street checker or above)")?;
-    require(
-        states.len() > 1,
-        "nothing to resolve: the item's history is not forked",
-    )?;
-    let to = e.to.ok_or("a resolution names the state it chooses")?;
+    require_role(e, Role::is_street, "街道核查员及以上")?;
+    require(states.len() > 1, "这处隐患的记录没有分叉，无需裁定")?;
+    let to = e.to.ok_or("裁定需要选定一个状态")?;
     require(
         states.contains(&to),
-        &format!(
-            "a resolution must choose one of the branches' states, not {}",
-            to.label()
-        ),
+        &format!("裁定必须选择分支中的一个状态，不能是“{}”", to.label()),
     )?;
     Ok(Path {
         state: to,
@@ -189,23 +166,23 @@ fn resolve(e: &Event, states: &BTreeSet<ItemState>) -> Result<Path, String> {
 }
 
 fn check_submission(e: &Event, s: &CampaignSettings) -> Result<(), String> {
-    let method = e.detail.method.ok_or("a completed fix needs its method")?;
-    require(!e.photos.is_empty(), "a completed fix needs an after photo")?;
+    let method = e.detail.method.ok_or("整改完成需要选择整改方式")?;
+    require(!e.photos.is_empty(), "整改完成需要拍摄整改后照片")?;
     match method {
         RemediationMethod::Replaced => {
             let grade = e
                 .detail
                 .new_grade
-                .ok_or("a replacement needs the new material's fire grade")?;
+                .ok_or("更换材料需要选择新材料的燃烧性能等级")?;
             require(
                 replacement_acceptable(grade, e.detail.grade_basis),
-                "a replacement counts only with grade A, or B1 backed by a test report",
+                "更换只有 A 级，或有检测报告的 B1 级才算合格",
             )
         }
         RemediationMethod::EscapeOpening => {
-            let o = e.detail.opening.ok_or("an escape opening needs its size")?;
+            let o = e.detail.opening.ok_or("开设逃生口需要填写逃生口尺寸")?;
             match o.shortfall(&s.escape) {
-                Some(why) => Err(format!("the escape opening does not comply: {why}")),
+                Some(why) => Err(format!("逃生口不符合要求：{why}")),
                 None => Ok(()),
             }
         }
@@ -225,9 +202,9 @@ fn require_role(e: &Event, allowed: impl Fn(Role) -> bool, who: &str) -> Result<
     require(
         allowed(e.role),
         &format!(
-            "only {who} may {}, not a {}",
-            e.kind.label(),
-            e.role.label()
+            "{}不能进行“{}”，须由{who}进行",
+            e.role.label(),
+            e.kind.label()
         ),
     )
 }

@@ -128,10 +128,7 @@ fn creation_needs_a_before_photo() {
     };
     bare.push(EventKind::Create, INSPECTOR, |_| {});
     assert_eq!(bare.fold().state, None);
-    assert_eq!(
-        bare.reasons(),
-        ["recording a hazard needs at least one before photo"]
-    );
+    assert_eq!(bare.reasons(), ["登记隐患需要至少一张整改前照片"]);
 }
 
 #[test]
@@ -143,7 +140,7 @@ fn notify_counts_persuasion_and_needs_a_method() {
     let f = h.fold();
     assert_eq!(f.state, Some(ItemState::Notified));
     assert_eq!(f.persuasion_count, 2);
-    assert_eq!(h.reasons(), ["a notice needs its method"]);
+    assert_eq!(h.reasons(), ["告知劝导需要选择告知方式"]);
 }
 
 #[test]
@@ -161,8 +158,8 @@ fn self_rectifying_needs_notice_first_and_a_deadline() {
     assert_eq!(
         h.reasons(),
         [
-            "cannot 自行整改 an item that is 已登记",
-            "self-rectification needs a deadline"
+            "这处隐患当前为“已登记”，不能进行“自行整改”",
+            "自行整改需要填写整改期限"
         ]
     );
 }
@@ -209,10 +206,10 @@ fn submission_needs_an_after_photo_and_an_acceptable_fix() {
     assert_eq!(
         h.reasons(),
         [
-            "a completed fix needs an after photo",
-            "a replacement counts only with grade A, or B1 backed by a test report",
-            "the escape opening does not comply: 宽 0.70 m < 0.80 m",
-            "only an inspector may 整改完成待核查, not a 街道核查员",
+            "整改完成需要拍摄整改后照片",
+            "更换只有 A 级，或有检测报告的 B1 级才算合格",
+            "逃生口不符合要求：宽 0.70 m < 0.80 m",
+            "街道核查员不能进行“整改完成待核查”，须由网格员或物业人员进行",
         ]
     );
     h.push(EventKind::Submit, INSPECTOR, |e| {
@@ -230,7 +227,7 @@ fn inspectors_cannot_close_and_nobody_verifies_their_own_fix() {
     h.push(EventKind::Close, INSPECTOR, |_| {});
     assert_eq!(
         h.reasons(),
-        ["only the street may 复核销号, not a 社区网格员"]
+        ["社区网格员不能进行“复核销号”，须由街道核查员及以上进行"]
     );
 
     // A street checker who submitted the fix cannot verify it; another checker can.
@@ -239,10 +236,7 @@ fn inspectors_cannot_close_and_nobody_verifies_their_own_fix() {
     h.events.last_mut().unwrap().by = account(CHECKER);
     h.events.last_mut().unwrap().role = Role::PropertyStaff;
     e = h.push_after(vec![e], EventKind::Close, CHECKER, |_| {});
-    assert_eq!(
-        h.reasons(),
-        ["the person who submitted the fix cannot verify it"]
-    );
+    assert_eq!(h.reasons(), ["提交整改的人不能自己复核销号"]);
     h.push_after(vec![e], EventKind::Close, CHECKER_2, |_| {});
     assert_eq!(h.fold().state, Some(ItemState::Closed));
 }
@@ -261,8 +255,8 @@ fn refusal_needs_enough_persuasion_and_the_street() {
     assert_eq!(
         h.reasons(),
         [
-            "refusal needs 2 persuasion attempts, the item has 1",
-            "only the street may 认定拒不整改, not a 社区网格员"
+            "认定拒不整改需要至少 2 次告知劝导，目前 1 次",
+            "社区网格员不能进行“认定拒不整改”，须由街道核查员及以上进行"
         ]
     );
 }
@@ -290,9 +284,9 @@ fn refusal_goes_to_enforcement_then_closes() {
     assert_eq!(
         h.reasons(),
         [
-            "a transfer needs the refusal reason",
-            "enforced removal needs the document number",
-            "only the enforcement team may 定点拆除, not a 街道核查员",
+            "移交执法需要填写拒不整改原因",
+            "定点拆除需要填写执法文书编号",
+            "街道核查员不能进行“定点拆除”，须由执法队员进行",
         ]
     );
 }
@@ -309,7 +303,7 @@ fn late_agreement_and_return_go_back_to_self_rectifying() {
     h.push(EventKind::Return, CHECKER, |_| {});
     h.push(EventKind::Return, CHECKER, with_note);
     assert_eq!(h.fold().state, Some(ItemState::SelfRectifying));
-    assert_eq!(h.reasons(), ["returning needs a reason"]);
+    assert_eq!(h.reasons(), ["退回需要填写原因"]);
 }
 
 #[test]
@@ -322,11 +316,14 @@ fn void_is_for_anything_but_closed_and_reopen_brings_closed_back_to_notified() {
     let f = h.fold();
     assert_eq!(f.state, Some(ItemState::Notified));
     assert_eq!(f.completed_at, None);
-    assert_eq!(h.reasons(), ["cannot void an item that is 已复核销号"]);
+    assert_eq!(h.reasons(), ["“已复核销号”的隐患不能作废"]);
     h.push(EventKind::Void, INSPECTOR, with_note);
     h.push(EventKind::Void, CHECKER, with_note);
     assert_eq!(h.fold().state, Some(ItemState::Void));
-    assert_eq!(h.reasons()[1], "only the street may 作废, not a 社区网格员");
+    assert_eq!(
+        h.reasons()[1],
+        "社区网格员不能进行“作废”，须由街道核查员及以上进行"
+    );
 }
 
 #[test]
@@ -353,10 +350,7 @@ fn concurrent_submit_and_refusal_proposal_fork_until_a_supervisor_resolves() {
     assert_eq!(f.completed_at, None);
     // A normal step on top of both branches is not allowed while forked.
     h.push_after(vec![a, b], EventKind::Close, CHECKER, |_| {});
-    assert_eq!(
-        h.reasons(),
-        ["the item's history is forked: a supervisor must resolve it first"]
-    );
+    assert_eq!(h.reasons(), ["这处隐患的记录有冲突，须由上级先裁定"]);
     assert!(h.fold().is_forked());
     // The supervisor chooses the submitted fix; a checker then closes it.
     let r = h.push_after(vec![a, b], EventKind::Resolve, CHECKER, |e| {
@@ -424,8 +418,8 @@ fn resolution_must_be_by_a_supervisor_and_pick_a_branch() {
     assert_eq!(
         h.reasons(),
         [
-            "only a supervisor (street checker or above) may 冲突裁定, not a 社区网格员",
-            "a resolution must choose one of the branches' states, not 已复核销号",
+            "社区网格员不能进行“冲突裁定”，须由街道核查员及以上进行",
+            "裁定必须选择分支中的一个状态，不能是“已复核销号”",
         ]
     );
 }
@@ -454,7 +448,7 @@ fn unknown_prev_and_second_creation_are_invalid() {
         h.reasons(),
         [
             "refers to an event this item does not have",
-            "item already has a creation event"
+            "这处隐患已经登记过"
         ]
     );
 }
@@ -477,7 +471,7 @@ fn new_events_follow_the_heads_and_illegal_ones_are_not_admitted() {
     close.prev = vec![a];
     assert_eq!(
         admit(&h.events, &close, &s, false),
-        Err("only the street may 复核销号, not a 社区网格员".to_owned())
+        Err("社区网格员不能进行“复核销号”，须由街道核查员及以上进行".to_owned())
     );
     close.by = account(CHECKER);
     close.role = Role::StreetChecker;
