@@ -498,3 +498,21 @@ async fn a_deleted_household_that_still_has_hazards_stays_listed_and_marked() {
         "{b5}"
     );
 }
+
+#[tokio::test]
+async fn the_navigation_offers_only_pages_the_account_may_open() {
+    let app = app();
+    let checker = signed_in(&app, "lisi", Role::StreetChecker, street("500103001")).await;
+    let lead = signed_in(&app, "yuzhong", Role::UnitLead, unit("500103")).await;
+    let page = app.page(&checker, "/console/ledger").await.text();
+    assert!(!page.contains("href=\"/console/charts\""), "{page}");
+    assert!(!page.contains("href=\"/console/accounts\""));
+    let page = app.page(&lead, "/console/ledger").await.text();
+    assert!(
+        page.contains("href=\"/console/charts\"") && page.contains("href=\"/console/accounts\"")
+    );
+    assert_eq!(
+        app.page(&lead, "/console/charts").await.status,
+        StatusCode::OK
+    );
+}

@@ -2,6 +2,7 @@
 //! every page uses (CSRF field, local times, masked personal data).
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
+use pengwang_shared::protocol::AccountInfo;
 use pengwang_shared::region::{CommunityCode, RegionCatalog, StreetCode, UnitCode};
 use pengwang_shared::role::{Role, Scope};
 use pengwang_shared::time::Timestamp;
@@ -12,23 +13,27 @@ use super::Console;
 struct NavItem {
     path: &'static str,
     label: &'static str,
-    shown: fn(Role) -> bool,
+    shown: fn(&AccountInfo) -> bool,
 }
 
-fn everyone(_: Role) -> bool {
+fn everyone(_: &AccountInfo) -> bool {
     true
 }
-fn supervisors(r: Role) -> bool {
-    r.is_street()
+fn supervisors(a: &AccountInfo) -> bool {
+    a.role.is_street()
 }
-fn leads(r: Role) -> bool {
-    matches!(r, Role::City | Role::UnitLead)
+fn leads(a: &AccountInfo) -> bool {
+    matches!(a.role, Role::City | Role::UnitLead)
 }
-fn city(r: Role) -> bool {
-    r == Role::City
+fn city(a: &AccountInfo) -> bool {
+    a.role == Role::City
 }
-fn not_fire(r: Role) -> bool {
-    r != Role::FireRescue
+fn not_fire(a: &AccountInfo) -> bool {
+    a.role != Role::FireRescue
+}
+/// Pages counted per reporting unit (charts): accounts that see a whole unit or the city.
+fn unit_wide(a: &AccountInfo) -> bool {
+    matches!(a.scope, Scope::City | Scope::Unit { .. })
 }
 
 const NAV: &[NavItem] = &[
@@ -70,7 +75,7 @@ const NAV: &[NavItem] = &[
     NavItem {
         path: "/console/charts",
         label: "图表",
-        shown: everyone,
+        shown: unit_wide,
     },
     NavItem {
         path: "/console/audit",
@@ -110,7 +115,7 @@ pub fn page(console: &Console, title: &str, body: Markup) -> Markup {
                     }
                 }
                 nav.main {
-                    @for item in NAV.iter().filter(|i| (i.shown)(account.role)) {
+                    @for item in NAV.iter().filter(|i| (i.shown)(account)) {
                         a href=(item.path) { (item.label) }
                     }
                 }
